@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace CapiUpgrade.Cli;
+
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("capi-upgrade: upgrades the Kubernetes version of Cluster API clusters, one or a fleet at a time.");
+        var parse = root.Parse(args);
+        return await parse.InvokeAsync();
+    }
+}

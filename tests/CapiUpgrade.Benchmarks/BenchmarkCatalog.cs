@@ -1,0 +1,11 @@
+namespace CapiUpgrade.Benchmarks;
+
+/// <summary>Every benchmark by name. Each one prints its figures and returns an exit code.</summary>
+public static class BenchmarkCatalog
+{
+    public static readonly IReadOnlyDictionary<string, Func<string[], Task<int>>> All =
+        new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
+        {
+            // ["apiserver"] = ApiServerBenchmark.RunAsync,
+        };
+}
