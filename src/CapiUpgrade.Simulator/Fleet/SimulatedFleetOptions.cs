@@ -27,8 +27,8 @@ public sealed record SimulatedFleetOptions
     public string ClusterPrefix { get; init; } = "cluster";
     /// <summary>Management API server port on 127.0.0.1 (0 = any).</summary>
     public int ManagementPort { get; init; }
-    /// <summary>Folder of CAPI CRD YAMLs (e.g. ../shared/capi-crds/v1.10.10) to validate management objects against; null = no schema validation.</summary>
-    public string? CrdDirectory { get; init; }
+    /// <summary>Schema validation of the management API server (e.g. the API server's CRD validator over ../shared/capi-crds/v1.10.10); null = none.</summary>
+    public CapiUpgrade.Simulator.ApiServer.Storage.IObjectValidator? ManagementValidator { get; init; }
     /// <summary>Port of the admin endpoint (faults, dump, observer) on 127.0.0.1 (0 = any; -1 = none).</summary>
     public int AdminPort { get; init; }
     /// <summary>Where RSA keys come from; null = fresh keys for up to 10 clusters, a pool beyond.</summary>
