@@ -38,7 +38,7 @@ public sealed class HostingTests
     [Fact]
     public async Task Tls_server_accepts_the_kubeconfig_client_certificate_and_rejects_strangers_with_401()
     {
-        var ca = Pki.CreateCertificateAuthority("w1-ca");
+        var ca = Pki.CreateCertificateAuthority("w1-ca", rsa: false);
         await using var server = await KubeApiServer.StartAsync(new KubeApiServerOptions
         {
             Name = "w1",
@@ -55,7 +55,7 @@ public sealed class HostingTests
         }
 
         // a certificate from another CA, and no certificate at all: 401
-        var other = Pki.CreateCertificateAuthority("other-ca");
+        var other = Pki.CreateCertificateAuthority("other-ca", rsa: false);
         var foreign = Pki.IssueClientCertificate(other);
         var foreignConfig = Kubeconfig.Build("w1", server.Url, Pki.CertificatePem(ca), Pki.CertificatePem(foreign), Pki.PrivateKeyPem(foreign));
         using (var stranger = ClientFor(foreignConfig))
