@@ -36,7 +36,7 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
         });
         _access = ManagementClusterAccess.FromConfiguration(new k8s.KubernetesClientConfiguration { Host = _management.Url }, options: new KubernetesAccessOptions
         {
-            Watch = new WatchOptions { ReconnectDelay = TimeSpan.FromMilliseconds(10) },
+            Watch = new WatchOptions { ReconnectDelay = TimeSpan.FromMilliseconds(10), WorkloadWatchLinger = TimeSpan.FromMilliseconds(300) },
         });
         await _access.Api.CreateOrGetAsync(ResourceKind.Secret, CapiObjects.Secret(Ns, "c1-kubeconfig", new Dictionary<string, string> { ["value"] = _workload.Kubeconfig() }), CancellationToken.None);
     }
@@ -201,6 +201,12 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
         first.Dispose();
         Assert.True(IsWatching());
         second.Dispose();
+        // The next wait of the same upgrade, right after, reuses the running watches (no new list/watch).
+        var third = await _access.Workloads.WatchAsync(C1, _ => { }, CancellationToken.None);
+        Assert.Contains(third.Nodes, n => n.Name == "cp-2");
+        Assert.Equal(1, _workload.Requests.Count("list", "nodes"));
+        Assert.Equal(1, _workload.Requests.Count("watch", "nodes"));
+        third.Dispose();
         await Eventually.AwaitAsync(() => !IsWatching(), "watches stopped after the last subscriber left");
         await Eventually.AwaitAsync(() => _workload.Store.WatcherCount == 0, "the server has no open watch");
     }
