@@ -141,6 +141,8 @@ public sealed class SharedWatchesTests : IAsyncLifetime
         var fromRef = ResourceKind.FromApiVersionAndKind("infrastructure.cluster.x-k8s.io/v1beta1", "DockerMachine");
         using var a = await _access.Watches.SubscribeAsync(fromRef, C1, _ => { }, CancellationToken.None);
         using var b = await _access.Watches.SubscribeAsync(ResourceKind.DockerMachine, C2, _ => { }, CancellationToken.None);
+        await Eventually.AwaitAsync(() => _server.Requests.Count("watch", "dockermachines.infrastructure.cluster.x-k8s.io") >= 1, "the DockerMachine watch is open");
+        Assert.Equal(1, _server.Requests.Count("list", "dockermachines.infrastructure.cluster.x-k8s.io"));
         Assert.Equal(1, _server.Requests.Count("watch", "dockermachines.infrastructure.cluster.x-k8s.io"));
     }
 }

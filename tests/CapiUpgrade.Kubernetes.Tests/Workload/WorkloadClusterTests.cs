@@ -188,6 +188,7 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
         var second = await _access.Workloads.WatchAsync(C1, _ => { }, CancellationToken.None);
         Assert.Equal(["cp-1"], first.Nodes.Select(n => n.Name));
         Assert.Contains(events, e => e.IsReplay && e.Node?.Name == "cp-1");
+        await Eventually.AwaitAsync(() => _workload.Requests.Count("watch", "nodes") >= 1 && _workload.Requests.Count("watch", "pods") >= 1, "Node and Pod watches open");
         Assert.Equal(1, _workload.Requests.Count("watch", "nodes"));
         Assert.Equal(1, _workload.Requests.Count("watch", "pods"));
 
@@ -217,7 +218,7 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
     public async Task Etcd_is_reached_from_the_CA_secret_and_the_static_pods_annotations()
     {
         await using var etcdServer = new SimulatedEtcdServer();
-        var etcdCa = Simulator.Pki.CertificateAuthority.Create("c1-etcd");
+        var etcdCa = Simulator.Pki.CertificateAuthority.Create("c1-etcd", TestKeys.Pool);
         await using var etcd = new SimulatedEtcdCluster("default/c1", etcdCa, etcdServer);
         await etcd.BootstrapAsync(["cp-0", "cp-1", "cp-2"]);
         foreach (var member in etcd.Processes)
