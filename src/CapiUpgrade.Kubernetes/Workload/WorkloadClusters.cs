@@ -66,6 +66,13 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         await _watchGate.WaitAsync(cancellationToken);
         try
         {
+            if (_watches.TryGetValue(cluster, out entry!) && (entry.Nodes.IsFailed || entry.Pods.IsFailed))
+            {
+                _watches.Remove(cluster);
+                entry.PendingStop?.Cancel();
+                _ = entry.Nodes.DisposeAsync().AsTask();
+                _ = entry.Pods.DisposeAsync().AsTask();
+            }
             if (!_watches.TryGetValue(cluster, out entry!))
             {
                 var workload = await GetClusterAsync(cluster, cancellationToken);

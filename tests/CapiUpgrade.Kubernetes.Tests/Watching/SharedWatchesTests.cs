@@ -145,4 +145,15 @@ public sealed class SharedWatchesTests : IAsyncLifetime
         Assert.Equal(1, _server.Requests.Count("list", "dockermachines.infrastructure.cluster.x-k8s.io"));
         Assert.Equal(1, _server.Requests.Count("watch", "dockermachines.infrastructure.cluster.x-k8s.io"));
     }
+
+    [Fact]
+    public async Task A_kind_that_cannot_be_listed_fails_the_subscription_instead_of_hanging()
+    {
+        var notInstalled = ResourceKind.FromApiVersionAndKind("infrastructure.cluster.x-k8s.io/v1beta1", "AWSMachine");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var e = await Assert.ThrowsAsync<CapiUpgrade.Kubernetes.Retries.KubernetesApiException>(() => _access.Watches.SubscribeAsync(notInstalled, C1, _ => { }, timeout.Token));
+        Assert.True(e.IsNotFound);
+        Assert.Contains("AWSMachine", e.Message);
+        Assert.False(timeout.IsCancellationRequested);
+    }
 }
