@@ -69,11 +69,10 @@ public static class ClusterConfigurationYaml
         {
             stream.Load(new StringReader(yaml));
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
         {
             throw new ValidationException(Finding.Error("InvalidYaml", objectName, $"data.{key}",
-                $"is not valid YAML (line {e.Start.Line}, column {e.Start.Column}): {e.Message}",
-                $"fix the YAML under data.{key}"));
+                $"is not valid YAML ({YamlJson.DescribeError(e)})", $"fix the YAML under data.{key}"));
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
         {

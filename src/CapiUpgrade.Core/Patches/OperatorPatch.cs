@@ -36,10 +36,10 @@ public sealed class OperatorPatch
         {
             node = YamlJson.Parse(text);
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
         {
             throw new PatchException(source, null, "(document)", "", "the patch file",
-                $"is neither valid JSON nor YAML (line {e.Start.Line}, column {e.Start.Column}): {e.Message}",
+                $"is neither valid JSON nor YAML ({YamlJson.DescribeError(e)})",
                 "fix the syntax of the file");
         }
         return node switch

@@ -34,6 +34,10 @@ public static partial class YamlJson
         return stream.Documents.Select(d => ToJson(d.RootNode)).ToList();
     }
 
+    /// <summary>"line 3, column 5: ..." for a YamlDotNet failure (it throws InvalidOperationException on some malformed input).</summary>
+    public static string DescribeError(Exception e) =>
+        e is YamlException y ? $"line {y.Start.Line}, column {y.Start.Column}: {y.Message}" : $"malformed YAML: {e.Message}";
+
     public static JsonNode? ToJson(YamlNode node) => node switch
     {
         YamlMappingNode m => ToJsonObject(m),
