@@ -63,6 +63,7 @@ public sealed record LabelSelector(IReadOnlyList<LabelRequirement> Requirements)
             SkipSpaces(s, ref i);
             return new LabelRequirement(key, op, [ReadValue(s, ref i)]);
         }
+        if (!char.IsAsciiLetter(s[i])) throw Error(s, i, $"expected '=', '!=', 'in' or 'notin' after '{key}', found '{s[i]}'");
         var word = ReadKey(s, ref i);
         var setOp = word switch
         {
