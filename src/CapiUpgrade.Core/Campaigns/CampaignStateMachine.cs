@@ -335,7 +335,7 @@ public static class CampaignStateMachine
                 lines.Add($"completed at {s.FinishedAt:u}: {s.Count(ClusterStatus.Succeeded)} succeeded, {s.Failures} failed, {s.Count(ClusterStatus.Skipped)} skipped, {s.Excluded.Count} excluded by preflight");
                 return lines;
             case CampaignStatus.Aborted:
-                lines.Add($"aborted by {s.AbortedBy} at {s.FinishedAt:u}: {s.AbortReason}");
+                lines.Add($"aborted by {s.AbortedBy}: {s.AbortReason} (at {s.FinishedAt:u}); upgrades already in flight finish or are aborted on their own");
                 break;
             case CampaignStatus.Paused:
                 lines.Add(s.PausedAutomatically
