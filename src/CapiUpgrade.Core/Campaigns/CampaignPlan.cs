@@ -47,7 +47,7 @@ public sealed record PlannedWave(
 /// failure budget as a count. <see cref="CampaignCommands.Start"/> takes it as is.
 /// </summary>
 public sealed record CampaignPlan(
-    string Campaign,
+    string CampaignId,
     KubernetesVersion TargetVersion,
     IReadOnlyList<PlannedWave> Waves,
     IReadOnlyList<ClusterPreflight> Clusters,

@@ -64,7 +64,7 @@ public sealed record WaveState(
 
 /// <summary>A campaign's state, rebuilt from its events by <see cref="CampaignStateMachine.Apply(CampaignState, CampaignEvent)"/>.</summary>
 public sealed record CampaignState(
-    string Campaign,
+    string CampaignId,
     CampaignStatus Status,
     string? TargetVersion,
     ImmutableList<WaveState> Waves,
