@@ -257,6 +257,7 @@ public sealed partial class ObjectStore
     private JsonObject Validate(ResourceType type, string name, JsonObject obj, bool strictFields)
     {
         ValidateMetadataShapes(type, name, obj);
+        obj = Schema.BuiltInFields.Check(type, obj, strictFields);
         return Validator is null ? obj : Validator.Validate(type, name, obj, strictFields);
     }
 
