@@ -1,4 +1,8 @@
 using Akka.Persistence.Hosting;
+using Akka.Persistence.Journal;
+using CapiUpgrade.Actors.Protocol;
+using CapiUpgrade.Core.Upgrades;
+using CapiUpgrade.Service.Campaigns;
 
 namespace CapiUpgrade.Service.Hosting;
 
@@ -7,5 +11,22 @@ public static class ServiceEventAdapters
 {
     public static void Register(AkkaPersistenceJournalBuilder journal)
     {
+        journal.AddWriteEventAdapter<ReadModelTagger>("capi-upgrade-read-model-tagger", [typeof(IClusterUpgradeEvent), typeof(ICampaignEvent)]);
     }
+}
+
+/// <summary>
+/// Tags cluster-upgrade events with <see cref="ClusterUpgradeTags.All"/> and their upgrade id, and
+/// campaign events with <see cref="CampaignTags.All"/>.
+/// </summary>
+public sealed class ReadModelTagger : IWriteEventAdapter
+{
+    public string Manifest(object evt) => string.Empty;
+
+    public object ToJournal(object evt) => evt switch
+    {
+        IClusterUpgradeEvent e => new Tagged(evt, [ClusterUpgradeTags.All, ClusterUpgradeTags.ForUpgrade(e.UpgradeId)]),
+        ICampaignEvent => new Tagged(evt, [CampaignTags.All]),
+        _ => evt,
+    };
 }

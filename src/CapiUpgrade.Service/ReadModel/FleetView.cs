@@ -11,20 +11,20 @@ namespace CapiUpgrade.Service.ReadModel;
 public sealed class FleetView(int lastEvents = 50, int tailBuffer = 1000)
 {
     private readonly object _gate = new();
-    private readonly Dictionary<string, UpgradeSummary> _upgrades = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, CampaignSummary> _campaigns = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, UpgradeView> _upgrades = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CampaignView> _campaigns = new(StringComparer.Ordinal);
     private readonly List<Subscriber> _subscribers = [];
     private long _applied;
 
     /// <summary>Events folded in so far (both tags).</summary>
     public long Applied { get { lock (_gate) return _applied; } }
 
-    public void UpdateUpgrade(string cluster, Func<UpgradeSummary, UpgradeSummary> change, EventLine? line)
+    public void UpdateUpgrade(string cluster, Func<UpgradeView, UpgradeView> change, EventLine? line)
     {
         Subscriber[] notify;
         lock (_gate)
         {
-            var current = _upgrades.TryGetValue(cluster, out var u) ? u : new UpgradeSummary { Cluster = cluster };
+            var current = _upgrades.TryGetValue(cluster, out var u) ? u : new UpgradeView { Cluster = cluster };
             var next = change(current);
             if (line is not null)
                 next = next with { LastEvents = Append(next.LastEvents, line), EventCount = next.EventCount + 1, UpdatedAt = line.At };
@@ -35,12 +35,12 @@ public sealed class FleetView(int lastEvents = 50, int tailBuffer = 1000)
         Publish(notify, line);
     }
 
-    public void UpdateCampaign(string campaignId, Func<CampaignSummary, CampaignSummary> change, EventLine? line)
+    public void UpdateCampaign(string campaignId, Func<CampaignView, CampaignView> change, EventLine? line)
     {
         Subscriber[] notify;
         lock (_gate)
         {
-            var current = _campaigns.TryGetValue(campaignId, out var c) ? c : new CampaignSummary { CampaignId = campaignId };
+            var current = _campaigns.TryGetValue(campaignId, out var c) ? c : new CampaignView { CampaignId = campaignId };
             var next = change(current);
             if (line is not null)
                 next = next with { LastEvents = Append(next.LastEvents, line), EventCount = next.EventCount + 1, UpdatedAt = line.At };
@@ -51,17 +51,17 @@ public sealed class FleetView(int lastEvents = 50, int tailBuffer = 1000)
         Publish(notify, line);
     }
 
-    public UpgradeSummary? Upgrade(string cluster) { lock (_gate) return _upgrades.GetValueOrDefault(cluster); }
+    public UpgradeView? Upgrade(string cluster) { lock (_gate) return _upgrades.GetValueOrDefault(cluster); }
 
-    public CampaignSummary? Campaign(string id) { lock (_gate) return _campaigns.GetValueOrDefault(id); }
+    public CampaignView? Campaign(string id) { lock (_gate) return _campaigns.GetValueOrDefault(id); }
 
-    public IReadOnlyList<UpgradeSummary> Upgrades(Func<UpgradeSummary, bool>? filter = null)
+    public IReadOnlyList<UpgradeView> Upgrades(Func<UpgradeView, bool>? filter = null)
     {
         lock (_gate)
             return _upgrades.Values.Where(u => filter is null || filter(u)).OrderBy(u => u.Cluster, StringComparer.Ordinal).ToList();
     }
 
-    public IReadOnlyList<CampaignSummary> Campaigns()
+    public IReadOnlyList<CampaignView> Campaigns()
     {
         lock (_gate)
             return _campaigns.Values.OrderBy(c => c.StartedAt ?? DateTimeOffset.MaxValue).ThenBy(c => c.CampaignId, StringComparer.Ordinal).ToList();

@@ -21,7 +21,7 @@ public sealed record EventLine(
 }
 
 /// <summary>One cluster's upgrade, as the read model has it.</summary>
-public sealed record UpgradeSummary
+public sealed record UpgradeView
 {
     public required string Cluster { get; init; }
     public string? UpgradeId { get; init; }
@@ -32,8 +32,13 @@ public sealed record UpgradeSummary
     public string? ToVersion { get; init; }
     /// <summary>e.g. "mixed: v1.29.4 ×2, v1.30.2 ×1" while the control plane is mixed.</summary>
     public string? ControlPlaneVersions { get; init; }
+    public IReadOnlyList<string> Hops { get; init; } = [];
     public int MachinesReplaced { get; init; }
     public int? MachinesTotal { get; init; }
+    public IReadOnlyList<MachineView> Machines { get; init; } = [];
+    public bool MixedVersion { get; init; }
+    public string? RequestedBy { get; init; }
+    public string? PausedBy { get; init; }
     public string? PauseReason { get; init; }
     public string? Error { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
@@ -45,12 +50,15 @@ public sealed record UpgradeSummary
     public IReadOnlyList<EventLine> LastEvents { get; init; } = [];
 }
 
-public sealed record CampaignClusterSummary(string Cluster, int Wave, string State, string? UpgradeId, string? Reason);
+/// <summary>One old control-plane Machine and its replacement.</summary>
+public sealed record MachineView(string OldMachine, string Stage, string? Replacement, string? ReplacementNode);
 
-public sealed record CampaignWaveSummary(int Index, string Name, string State, int Clusters, int MaxConcurrent, bool ApprovalRequired, string? ApprovedBy, DateTimeOffset? SoakUntil);
+public sealed record CampaignClusterView(string Cluster, int Wave, string State, string? UpgradeId, string? Reason);
+
+public sealed record CampaignWaveView(int Index, string Name, string State, int Clusters, int MaxConcurrent, bool ApprovalRequired, string? ApprovedBy, DateTimeOffset? SoakUntil);
 
 /// <summary>One campaign, as the read model has it.</summary>
-public sealed record CampaignSummary
+public sealed record CampaignView
 {
     public required string CampaignId { get; init; }
     public string? Name { get; init; }
@@ -63,8 +71,8 @@ public sealed record CampaignSummary
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? UpdatedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
-    public IReadOnlyList<CampaignWaveSummary> Waves { get; init; } = [];
-    public IReadOnlyList<CampaignClusterSummary> Clusters { get; init; } = [];
+    public IReadOnlyList<CampaignWaveView> Waves { get; init; } = [];
+    public IReadOnlyList<CampaignClusterView> Clusters { get; init; } = [];
     public IReadOnlyList<OperatorAction> Actions { get; init; } = [];
     public IReadOnlyList<EventLine> LastEvents { get; init; } = [];
     public long EventCount { get; init; }

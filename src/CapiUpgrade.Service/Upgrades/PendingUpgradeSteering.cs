@@ -1,3 +1,4 @@
+using CapiUpgrade.Core.Upgrades;
 using CapiUpgrade.Service.Commands;
 
 namespace CapiUpgrade.Service.Upgrades;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using CapiUpgrade.Core.Upgrades;
 using CapiUpgrade.Service.Commands;
 using CapiUpgrade.Service.ReadModel;
 
@@ -17,7 +18,7 @@ public sealed class UpgradePalette(FleetView view, ReadModelProjection projectio
             "list" => List(invocation),
             "show" => Show(invocation),
             "events" => await EventsAsync(invocation, cancellationToken),
-            "pause" or "resume" or "retry" or "abort" => await steering.SteerAsync(invocation.Spec.Name, ClusterKey.Parse(invocation.Required("cluster")), invocation.User, invocation.Optional("reason"), cancellationToken),
+            "pause" or "resume" or "retry" or "abort" => await steering.SteerAsync(invocation.Spec.Name, Clusters.Parse(invocation.Required("cluster")), invocation.User, invocation.Optional("reason"), cancellationToken),
             var other => throw new CommandException($"upgrade {other} is not implemented", 501),
         };
     }
@@ -25,7 +26,7 @@ public sealed class UpgradePalette(FleetView view, ReadModelProjection projectio
     public async IAsyncEnumerable<StreamItem> StreamAsync(CommandInvocation invocation, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await ReadModelReady(cancellationToken);
-        var cluster = invocation.Optional("cluster") is { } c ? ClusterKey.Parse(c).ToString() : null;
+        var cluster = invocation.Optional("cluster") is { } c ? Clusters.Parse(c).EntityId : null;
         using var subscription = view.Subscribe(e => e.Stream == EventLine.UpgradeStream && (cluster is null || e.Key == cluster));
         if (cluster is not null && view.Upgrade(cluster) is { } known)
             foreach (var line in known.LastEvents.TakeLast(10))
@@ -60,12 +61,12 @@ public sealed class UpgradePalette(FleetView view, ReadModelProjection projectio
 
     private CommandResult Show(CommandInvocation invocation)
     {
-        var key = ClusterKey.Parse(invocation.Required("cluster")).ToString();
+        var key = Clusters.Parse(invocation.Required("cluster")).EntityId;
         var u = view.Upgrade(key) ?? throw new CommandException($"no upgrade known for cluster {key}: `upgrade list` shows the known ones", 404);
         return new CommandResult(CommandJson.ToNode(u), ShowView(u));
     }
 
-    internal static CommandView ShowView(UpgradeSummary u) => new()
+    internal static CommandView ShowView(UpgradeView u) => new()
     {
         Title = $"upgrade of {u.Cluster}",
         Fields =
@@ -74,10 +75,12 @@ public sealed class UpgradePalette(FleetView view, ReadModelProjection projectio
             new("phase", u.Phase),
             new("step", Views.Or(u.Step)),
             new("versions", $"{Views.Or(u.FromVersion, "?")} → {Views.Or(u.ToVersion, "?")}"),
-            new("control plane", Views.Or(u.ControlPlaneVersions)),
+            new("hops", u.Hops.Count == 0 ? "-" : string.Join(" → ", u.Hops)),
+            new("control plane", Views.Or(u.ControlPlaneVersions) + (u.MixedVersion ? " (mixed-version control plane)" : "")),
             new("machines replaced", u.MachinesTotal is { } t ? $"{u.MachinesReplaced} of {t}" : u.MachinesReplaced.ToString()),
             new("campaign", Views.Or(u.CampaignId)),
-            new("pause reason", Views.Or(u.PauseReason)),
+            new("requested by", Views.Or(u.RequestedBy)),
+            new("pause reason", Views.Or(u.PauseReason) + (u.PausedBy is null ? "" : $" (by {u.PausedBy})")),
             new("error", Views.Or(u.Error)),
             new("started", Views.Time(u.StartedAt)),
             new("updated", Views.Time(u.UpdatedAt)),
@@ -85,6 +88,8 @@ public sealed class UpgradePalette(FleetView view, ReadModelProjection projectio
         ],
         Tables =
         [
+            new ViewTable("machines", ["OLD MACHINE", "STAGE", "REPLACEMENT", "NODE"],
+                u.Machines.Select(m => (IReadOnlyList<string>)[m.OldMachine, m.Stage, Views.Or(m.Replacement), Views.Or(m.ReplacementNode)]).ToList()),
             new ViewTable("operator actions", ["WHEN", "ACTION", "BY", "REASON"],
                 u.Actions.Select(a => (IReadOnlyList<string>)[Views.Time(a.At), a.Action, a.By, Views.Or(a.Reason, "")]).ToList()),
             new ViewTable("last events", ["WHEN", "#", "EVENT", "DETAIL"],
@@ -94,10 +99,10 @@ public sealed class UpgradePalette(FleetView view, ReadModelProjection projectio
 
     private async Task<CommandResult> EventsAsync(CommandInvocation invocation, CancellationToken cancellationToken)
     {
-        var key = ClusterKey.Parse(invocation.Required("cluster"));
+        var key = Clusters.Parse(invocation.Required("cluster"));
         var limit = int.TryParse(invocation.Optional("limit"), out var l) && l > 0 ? l : 100;
-        var known = view.Upgrade(key.ToString());
-        var events = await history.EventsAsync(key, known?.PersistenceId, cancellationToken);
+        var known = view.Upgrade(key.EntityId);
+        var events = await history.EventsAsync(key, cancellationToken);
         if (events.Count == 0 && known is null)
             throw new CommandException($"no upgrade events for cluster {key}: `upgrade list` shows the known ones", 404);
         var shown = events.TakeLast(limit).ToList();
