@@ -5,7 +5,10 @@ using Akka.Hosting;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
+using CapiUpgrade.Actors.ClusterUpgrade;
+using CapiUpgrade.Actors.Execution;
 using CapiUpgrade.Service.Commands;
+using CapiUpgrade.Service.Upgrades;
 using CapiUpgrade.Service.Endpoint;
 using CapiUpgrade.Service.Http;
 using CapiUpgrade.Service.Metrics;
@@ -48,7 +51,7 @@ public sealed class ServiceHost : IAsyncDisposable
 
     public IPEndPoint HttpEndpoint => (IPEndPoint)_listeners[1].EndPoint;
 
-    public static ServiceHost Build(ServiceOptions options, Action<ILoggingBuilder>? configureLogging = null)
+    public static ServiceHost Build(ServiceOptions options, IStepExecutorFactory executors, Action<ILoggingBuilder>? configureLogging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -90,6 +93,7 @@ public sealed class ServiceHost : IAsyncDisposable
             .AddMeter(ServiceMetrics.MeterName)
             .AddPrometheusExporter());
 
+        builder.Services.AddSingleton(executors);
         builder.Services.AddAkka("capi-upgrade", (akka, sp) => akka.AddCapiUpgradeService(options, sp));
 
         var app = builder.Build();
@@ -114,7 +118,7 @@ public sealed class ServiceHost : IAsyncDisposable
         $", management clusters: {(Options.ManagementClusters.Count == 0 ? "none" : string.Join(", ", Options.ManagementClusters.Select(m => m.Name)))}";
 
     /// <summary>Runs until SIGTERM or Ctrl-C. Returns the process exit code.</summary>
-    public static async Task<int> RunAsync(ServiceOptions.Flags flags, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(ServiceOptions.Flags flags, Func<ServiceOptions, IStepExecutorFactory> executors, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
         ServiceOptions options;
         try
@@ -126,7 +130,17 @@ public sealed class ServiceHost : IAsyncDisposable
             await stderr.WriteLineAsync("capi-upgrade serve: " + e.Message);
             return 2;
         }
-        await using var host = Build(options);
+        IStepExecutorFactory factory;
+        try
+        {
+            factory = executors(options);
+        }
+        catch (Exception e) when (e is ServiceStartException or IOException or ArgumentException or InvalidOperationException)
+        {
+            await stderr.WriteLineAsync("capi-upgrade serve: " + e.Message);
+            return 2;
+        }
+        await using var host = Build(options, factory);
         try
         {
             await host.StartAsync(cancellationToken);
@@ -160,6 +174,7 @@ public static class ServiceAkkaWiring
             .WithRemoting(settings.GetString("cluster.hostname", "127.0.0.1"), settings.GetInt("cluster.port", 0))
             .WithClustering(new ClusterOptions { SeedNodes = settings.GetStringList("cluster.seed-nodes")?.ToArray() ?? [] })
             .WithServicePersistence(options)
+            .WithClusterUpgradeShards(services.GetRequiredService<IStepExecutorFactory>(), EngineSettings.FromConfig(options.Hocon), settings.GetInt("cluster.shard-count", 50))
             .AddStartup((system, _) =>
             {
                 // A single node is a cluster of one: with no seed nodes configured it joins itself.

@@ -12,7 +12,7 @@ public static class ServicePalettes
         services.AddSingleton<ReadModelProjection>();
         services.AddSingleton<IJournalProjector, UpgradeProjector>();
         services.AddSingleton<UpgradeHistory>();
-        services.AddSingleton<IUpgradeSteering, PendingUpgradeSteering>();
+        services.AddSingleton<IUpgradeSteering, ShardedUpgradeSteering>();
         services.AddSingleton<IPaletteHandler, UpgradePalette>();
         return services;
     }

@@ -43,6 +43,7 @@ public sealed class ReadModelProjection
     {
         Offset offset = Offset.NoOffset();
         var caughtUp = false;
+        var failures = 0;
         var delay = TimeSpan.FromMilliseconds(500);
         while (!terminated.IsCompleted)
         {
@@ -71,7 +72,15 @@ public sealed class ReadModelProjection
             }
             catch (Exception e) when (!terminated.IsCompleted)
             {
-                logger.LogWarning(e, "read model: the query of tag {Tag} failed; retrying from offset {Offset} in {Delay}", projector.Tag, offset, delay);
+                failures++;
+                // On a fresh database the journal creates its tables on first use: the first queries may fail.
+                if (failures > 5)
+                    logger.LogWarning(e, "read model: the query of tag {Tag} failed; retrying from offset {Offset} in {Delay}", projector.Tag, offset, delay);
+                else
+                {
+                    await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(200)), terminated);
+                    continue;
+                }
             }
             catch (Exception)
             {
