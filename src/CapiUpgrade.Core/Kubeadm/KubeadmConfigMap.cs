@@ -47,6 +47,23 @@ public static class KubeadmConfigMap
         return new KubeadmConfigMapEdit(copy, true, removed);
     }
 
+    /// <summary>
+    /// Applies the operator's <c>--kubeadm-config-patch</c> to the ClusterConfiguration document (not to the ConfigMap):
+    /// e.g. <c>[{"op":"replace","path":"/imageRepository","value":"mirror.local"}]</c> or <c>{"etcd":{"local":{"extraArgs":{...}}}}</c>.
+    /// The document is re-written from the patched model: every field is kept, comments are not.
+    /// </summary>
+    public static KubeadmConfigMapEdit ApplyClusterConfigurationPatch(JsonObject configMap, Patches.OperatorPatch patch)
+    {
+        var yaml = ClusterConfiguration(configMap);
+        ClusterConfigurationYaml.LoadRootMapping(yaml, configMap.Describe()); // readable error on bad YAML
+        var document = Yaml.YamlJson.Parse(yaml) as JsonObject ?? new JsonObject();
+        var patched = patch.Apply(document, $"{configMap.Describe()} data.{ClusterConfigurationKey}");
+        if (JsonNode.DeepEquals(document, patched)) return new KubeadmConfigMapEdit(configMap.DeepCopy(), false, []);
+        var copy = configMap.DeepCopy();
+        copy.GetOrAddObject("data")[ClusterConfigurationKey] = Yaml.YamlJson.ToYaml(patched);
+        return new KubeadmConfigMapEdit(copy, true, []);
+    }
+
     /// <summary>True when the ConfigMap carries ClusterStatus (a pre-1.22 cluster).</summary>
     public static bool HasClusterStatus(JsonObject configMap) => configMap.GetString("data", ClusterStatusKey) is not null;
 

@@ -53,9 +53,9 @@ public sealed class OperatorPatch
     }
 
     /// <summary>Applies to a copy of <paramref name="target"/>; throws <see cref="PatchException"/> naming the failing op, path and object.</summary>
-    public JsonObject Apply(JsonObject target)
+    public JsonObject Apply(JsonObject target, string? targetName = null)
     {
-        var name = target.Describe();
+        var name = targetName ?? target.Describe();
         var result = Json is not null ? Json.Apply(target, name) : MergePatch.Apply(target, Merge);
         return result as JsonObject
                ?? throw new PatchException(Source, null, IsMergePatch ? "merge" : "(patch)", "", name,

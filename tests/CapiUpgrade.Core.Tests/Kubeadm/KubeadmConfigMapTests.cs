@@ -189,3 +189,31 @@ public class KubeadmConfigMapTests
         Assert.Equal("CoreDNS", config["dns"]!["type"]!.GetValue<string>());
     }
 }
+
+public class KubeadmConfigPatchTests
+{
+    [Fact]
+    public void Operator_patch_applies_to_the_ClusterConfiguration_document_keeping_other_fields()
+    {
+        var cm = KubeadmSamples.ConfigMap(KubeadmSamples.V1Beta3);
+        var patch = CapiUpgrade.Core.Patches.OperatorPatch.Parse("""[{"op":"replace","path":"/imageRepository","value":"mirror.local/k8s"}]""", "kubeadm.json");
+        var edit = KubeadmConfigMap.ApplyClusterConfigurationPatch(cm, patch);
+        Assert.True(edit.Changed);
+        var doc = YamlJson.Parse(edit.ConfigMap["data"]!["ClusterConfiguration"]!.GetValue<string>())!.AsObject();
+        Assert.Equal("mirror.local/k8s", doc["imageRepository"]!.GetValue<string>());
+        var before = YamlJson.Parse(KubeadmSamples.V1Beta3)!.AsObject();
+        before["imageRepository"] = "mirror.local/k8s";
+        Assert.True(JsonNode.DeepEquals(before, doc));
+        Assert.Equal("\"true\"", "\"" + doc["controllerManager"]!["extraArgs"]!["enable-hostpath-provisioner"]!.GetValue<string>() + "\"");
+    }
+
+    [Fact]
+    public void Failing_operator_patch_names_the_config_map_and_document()
+    {
+        var cm = KubeadmSamples.ConfigMap(KubeadmSamples.V1Beta4);
+        var patch = CapiUpgrade.Core.Patches.OperatorPatch.Parse("""[{"op":"remove","path":"/etcd/external"}]""", "kubeadm.json");
+        var e = Assert.Throws<CapiUpgrade.Core.Patches.PatchException>(() => KubeadmConfigMap.ApplyClusterConfigurationPatch(cm, patch));
+        Assert.Equal("ConfigMap kube-system/kubeadm-config data.ClusterConfiguration", e.Target);
+        Assert.Equal("/etcd/external", e.Path);
+    }
+}
