@@ -59,5 +59,9 @@ public interface IEtcdClusters
     /// Connects to the cluster's etcd. Throws <see cref="EtcdOperationException"/> naming the secret or pod
     /// annotation when the CA or the endpoints cannot be found.
     /// </summary>
+    /// <remarks>The connection is shared per cluster and stays open until <see cref="Forget"/> or shutdown; disposing it is a no-op.</remarks>
     Task<IEtcdCluster> ConnectAsync(ClusterKey cluster, CancellationToken cancellationToken);
+
+    /// <summary>Closes and drops the cluster's shared connection (e.g. when its upgrade is done, or the etcd CA was rotated).</summary>
+    void Forget(ClusterKey cluster);
 }

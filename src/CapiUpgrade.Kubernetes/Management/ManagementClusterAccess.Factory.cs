@@ -24,9 +24,14 @@ public sealed partial class ManagementClusterAccess
     /// <summary>Connects with an explicit client configuration (e.g. <c>Host = "http://127.0.0.1:PORT"</c>).</summary>
     public static ManagementClusterAccess FromConfiguration(KubernetesClientConfiguration configuration, string name = "default", KubernetesAccessOptions? options = null)
     {
-        _ = configuration;
-        _ = name;
-        _ = options;
-        throw new NotImplementedException("Implementation follows the public surface.");
+        options ??= KubernetesAccessOptions.Default;
+        configuration.HttpClientTimeout = options.RequestTimeout;
+        var client = new k8s.Kubernetes(configuration);
+        var resources = new Api.ResourceClient(client, Retries.RetryRunner.ForKubernetes(options.Api), $"management cluster '{name}' ({configuration.Host})");
+        var api = new ManagementCluster(name, resources, options.Api);
+        var watches = new Watching.SharedWatches(resources, options.Watch);
+        var workloads = new Workload.WorkloadClusters(api, options);
+        var etcd = new Etcd.EtcdClusters(api, workloads, options);
+        return new ManagementClusterAccess(api, watches, workloads, etcd, options, client);
     }
 }

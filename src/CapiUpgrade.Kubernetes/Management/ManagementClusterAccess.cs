@@ -38,8 +38,11 @@ public sealed partial class ManagementClusterAccess : IAsyncDisposable
     /// <summary>The options in force.</summary>
     public KubernetesAccessOptions Options { get; }
 
-    private ManagementClusterAccess(IManagementCluster api, ISharedWatches watches, IWorkloadClusters workloads, IEtcdClusters etcd, KubernetesAccessOptions options)
+    private readonly IDisposable? _client;
+
+    private ManagementClusterAccess(IManagementCluster api, ISharedWatches watches, IWorkloadClusters workloads, IEtcdClusters etcd, KubernetesAccessOptions options, IDisposable? client)
     {
+        _client = client;
         Api = api;
         Watches = watches;
         Workloads = workloads;
@@ -55,5 +58,8 @@ public sealed partial class ManagementClusterAccess : IAsyncDisposable
     {
         await Watches.DisposeAsync();
         await Workloads.DisposeAsync();
+        if (Etcd is IAsyncDisposable etcd)
+            await etcd.DisposeAsync();
+        _client?.Dispose();
     }
 }

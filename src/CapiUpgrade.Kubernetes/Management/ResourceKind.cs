@@ -1,7 +1,7 @@
 namespace CapiUpgrade.Kubernetes.Management;
 
 /// <summary>
-/// A namespaced Kubernetes resource type addressed generically: API group, version, kind and the
+/// A Kubernetes resource type addressed generically: API group, version, kind and the
 /// plural used in REST paths. <see cref="Group"/> is empty for the core group (Secrets, ConfigMaps...).
 /// </summary>
 public sealed record ResourceKind(string Group, string Version, string Kind, string Plural)
@@ -30,6 +30,18 @@ public sealed record ResourceKind(string Group, string Version, string Kind, str
     public static readonly ResourceKind Secret = new("", "v1", "Secret", "secrets");
     /// <summary>v1 ConfigMap.</summary>
     public static readonly ResourceKind ConfigMap = new("", "v1", "ConfigMap", "configmaps");
+    /// <summary>v1 Node (cluster-scoped).</summary>
+    public static readonly ResourceKind Node = new("", "v1", "Node", "nodes");
+    /// <summary>v1 Pod.</summary>
+    public static readonly ResourceKind Pod = new("", "v1", "Pod", "pods");
+    /// <summary>rbac.authorization.k8s.io/v1 Role.</summary>
+    public static readonly ResourceKind Role = new("rbac.authorization.k8s.io", "v1", "Role", "roles");
+    /// <summary>rbac.authorization.k8s.io/v1 RoleBinding.</summary>
+    public static readonly ResourceKind RoleBinding = new("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings");
+    /// <summary>rbac.authorization.k8s.io/v1 ClusterRole (cluster-scoped).</summary>
+    public static readonly ResourceKind ClusterRole = new("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles");
+    /// <summary>rbac.authorization.k8s.io/v1 ClusterRoleBinding (cluster-scoped).</summary>
+    public static readonly ResourceKind ClusterRoleBinding = new("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings");
 
     /// <summary>
     /// The resource kind named by an object reference (<c>apiVersion</c> + <c>kind</c>, as in
