@@ -1,6 +1,7 @@
 using Akka.Persistence.Hosting;
 using Akka.Persistence.Journal;
 using CapiUpgrade.Actors.Protocol;
+using CapiUpgrade.Core.Campaigns;
 using CapiUpgrade.Core.Upgrades;
 using CapiUpgrade.Service.Campaigns;
 
@@ -11,7 +12,7 @@ public static class ServiceEventAdapters
 {
     public static void Register(AkkaPersistenceJournalBuilder journal)
     {
-        journal.AddWriteEventAdapter<ReadModelTagger>("capi-upgrade-read-model-tagger", [typeof(IClusterUpgradeEvent), typeof(ICampaignEvent)]);
+        journal.AddWriteEventAdapter<ReadModelTagger>("capi-upgrade-read-model-tagger", [typeof(IClusterUpgradeEvent), typeof(CampaignEvent)]);
     }
 }
 
@@ -26,7 +27,7 @@ public sealed class ReadModelTagger : IWriteEventAdapter
     public object ToJournal(object evt) => evt switch
     {
         IClusterUpgradeEvent e => new Tagged(evt, [ClusterUpgradeTags.All, ClusterUpgradeTags.ForUpgrade(e.UpgradeId)]),
-        ICampaignEvent => new Tagged(evt, [CampaignTags.All]),
+        CampaignEvent => new Tagged(evt, [CampaignTags.All]),
         _ => evt,
     };
 }

@@ -1,4 +1,6 @@
+using CapiUpgrade.Service.Campaigns;
 using CapiUpgrade.Service.Commands;
+using CapiUpgrade.Service.Fleet;
 using CapiUpgrade.Service.ReadModel;
 using CapiUpgrade.Service.Upgrades;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,6 +16,11 @@ public static class ServicePalettes
         services.AddSingleton<UpgradeHistory>();
         services.AddSingleton<IUpgradeSteering, ShardedUpgradeSteering>();
         services.AddSingleton<IPaletteHandler, UpgradePalette>();
+        services.AddSingleton<IJournalProjector, CampaignProjector>();
+        services.AddSingleton<ManagementClients>();
+        services.AddSingleton<FleetFacts>();
+        services.AddSingleton<IPaletteHandler, CampaignPalette>();
+        services.AddSingleton<IPaletteHandler, FleetPalette>();
         return services;
     }
 }

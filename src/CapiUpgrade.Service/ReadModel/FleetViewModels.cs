@@ -76,4 +76,10 @@ public sealed record CampaignView
     public IReadOnlyList<OperatorAction> Actions { get; init; } = [];
     public IReadOnlyList<EventLine> LastEvents { get; init; } = [];
     public long EventCount { get; init; }
+    public IReadOnlyList<string> Excluded { get; init; } = [];
+    public string? StartedBy { get; init; }
+
+    /// <summary>The campaign's state as the read model folded it (for explanations); not serialized.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public object? State { get; init; }
 }
