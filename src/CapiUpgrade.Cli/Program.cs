@@ -7,6 +7,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         var root = new RootCommand("capi-upgrade: upgrades the Kubernetes version of Cluster API clusters, one or a fleet at a time.");
+        root.Subcommands.Add(Sim.SimCommands.Build());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
