@@ -10,6 +10,7 @@ public static class Program
         if (Palettes.PaletteCli.Handles(args)) return await Palettes.PaletteCli.RunAsync(args);
         var root = new RootCommand("capi-upgrade: upgrades the Kubernetes version of Cluster API clusters, one or a fleet at a time.");
         root.Subcommands.Add(Serve.ServeCommand.Create());
+        root.Subcommands.Add(Sim.SimCommands.Build());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }
