@@ -6,6 +6,7 @@ using CapiUpgrade.Simulator.ApiServer.Storage;
 using CapiUpgrade.Simulator.ApiServer.Tls;
 
 namespace CapiUpgrade.Simulator.ApiServer;
+using Pki = CapiUpgrade.Simulator.ApiServer.Tls.Pki;
 
 /// <summary>
 /// One simulated kube-apiserver: its own object store, URL, credentials and request counter. Start one with

@@ -7,6 +7,7 @@ using k8s.Autorest;
 using k8s.Models;
 
 namespace CapiUpgrade.Simulator.Tests.ApiServer;
+using Pki = CapiUpgrade.Simulator.ApiServer.Tls.Pki;
 
 /// <summary>Many API servers in one process; TLS with client certificates and bearer tokens, as workload clusters need.</summary>
 public sealed class HostingTests
