@@ -59,6 +59,22 @@ public abstract class EtcdCluster : IAsyncDisposable
     /// <summary>Restarts a stopped member's process on its old ports and data.</summary>
     public abstract Task RestartMemberAsync(string memberName, CancellationToken cancellationToken = default);
 
+    /// <summary>Fault: the member's process runs but is unhealthy (simulated: health reads time out; real: process frozen).</summary>
+    public abstract Task SetMemberUnhealthyAsync(string memberName, bool unhealthy, CancellationToken cancellationToken = default);
+
+    /// <summary>Raises or clears an alarm on a member through the Maintenance Alarm RPC (ACTIVATE / DEACTIVATE).</summary>
+    public async Task SetAlarmAsync(string memberName, AlarmType alarm, bool active, CancellationToken cancellationToken = default)
+    {
+        var member = (await MemberListAsync(cancellationToken)).Members.FirstOrDefault(m => m.Name == memberName)
+            ?? throw new InvalidOperationException($"etcd of {ClusterName}: no member named {memberName}; members: {string.Join(", ", Processes.Select(p => p.Name))}.");
+        await OnAnyRunningMemberAsync(client => client.AlarmAsync(new AlarmRequest
+        {
+            Action = active ? AlarmRequest.Types.AlarmAction.Activate : AlarmRequest.Types.AlarmAction.Deactivate,
+            MemberID = member.ID,
+            Alarm = alarm,
+        }, cancellationToken: cancellationToken), cancellationToken);
+    }
+
     /// <summary>Reserves ports for a new member and returns its peer URL.</summary>
     protected abstract Task<string> ReservePeerUrlAsync(string memberName, CancellationToken cancellationToken);
 

@@ -111,6 +111,17 @@ public sealed class RealEtcdCluster : EtcdCluster
         }, $"restarted member {memberName} to answer", cancellationToken);
     }
 
+    /// <summary>Freezes (SIGSTOP) or thaws (SIGCONT) the member's process: it stops answering without exiting.</summary>
+    public override Task SetMemberUnhealthyAsync(string memberName, bool unhealthy, CancellationToken cancellationToken = default)
+    {
+        RealMember? member;
+        lock (_members) _members.TryGetValue(memberName, out member);
+        if (member?.Process is not { HasExited: false } process)
+            throw new InvalidOperationException($"real etcd of {ClusterName}: member {memberName} has no running process.");
+        _ = Kill(process.Id, unhealthy ? 19 : 18);
+        return Task.CompletedTask;
+    }
+
     private RealMember Reserve(string name)
     {
         var member = new RealMember(name, FreePort(), FreePort(), Path.Combine(_directory, name));
@@ -184,6 +195,7 @@ public sealed class RealEtcdCluster : EtcdCluster
     private static async Task StopProcessAsync(Process process, CancellationToken cancellationToken)
     {
         if (process.HasExited) return;
+        _ = Kill(process.Id, 18);
         _ = Kill(process.Id, 15);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));

@@ -62,6 +62,13 @@ public sealed class SimulatedEtcdCluster : EtcdCluster
         return Task.CompletedTask;
     }
 
+    public override Task SetMemberUnhealthyAsync(string memberName, bool unhealthy, CancellationToken cancellationToken = default)
+    {
+        if (!Membership.SetUnhealthy(memberName, unhealthy))
+            throw new InvalidOperationException($"simulated etcd of {ClusterName}: no member named {memberName}.");
+        return Task.CompletedTask;
+    }
+
     protected override async Task<string> ReservePeerUrlAsync(string memberName, CancellationToken cancellationToken)
     {
         lock (_reserved)

@@ -1,0 +1,295 @@
+using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using CapiUpgrade.Kubernetes.Certificates;
+using CapiUpgrade.Kubernetes.Management;
+using CapiUpgrade.Kubernetes.Retries;
+using dotnet_etcd;
+using Etcdserverpb;
+using Grpc.Core;
+
+namespace CapiUpgrade.Kubernetes.Etcd;
+
+/// <summary>
+/// etcd over gRPC with dotnet-etcd, one client per member endpoint (a call to "the leader" or "member X"
+/// must reach that member, not a load-balanced one). TLS is turned on by <c>configureSslOptions</c>: the
+/// client certificate is offered and the server's chain is checked against the cluster's etcd CA.
+/// </summary>
+public sealed class EtcdCluster : IEtcdCluster
+{
+    private readonly EtcdClientCredentials _credentials;
+    private readonly RetryOptions _retry;
+    private readonly TimeSpan _callTimeout;
+    private readonly ConcurrentDictionary<string, EtcdClient> _clients = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _seedByName;
+    private readonly bool _sharedByFactory;
+    private volatile IReadOnlyList<string> _endpoints;
+    private int _rotation;
+
+    /// <summary>
+    /// Connects to an etcd cluster at <paramref name="endpoints"/> (client URLs, <c>https://host:port</c>).
+    /// </summary>
+    /// <param name="endpoints">Seed client URLs; refreshed from MemberList afterwards.</param>
+    /// <param name="credentials">CA + client certificate.</param>
+    /// <param name="retry">Retry budget (default <see cref="RetryOptions.EtcdDefault"/>).</param>
+    /// <param name="cluster">The workload cluster, for messages.</param>
+    /// <param name="callTimeout">Deadline of one gRPC call (default 5 s).</param>
+    /// <param name="seedByMemberName">Client URLs by member (node) name, for members whose MemberList entry has none yet.</param>
+    public EtcdCluster(IReadOnlyList<string> endpoints, EtcdClientCredentials credentials, RetryOptions? retry = null, ClusterKey? cluster = null,
+        TimeSpan? callTimeout = null, IReadOnlyDictionary<string, IReadOnlyList<string>>? seedByMemberName = null)
+        : this(endpoints, credentials, retry, cluster, callTimeout, seedByMemberName, sharedByFactory: false)
+    {
+    }
+
+    internal EtcdCluster(IReadOnlyList<string> endpoints, EtcdClientCredentials credentials, RetryOptions? retry, ClusterKey? cluster,
+        TimeSpan? callTimeout, IReadOnlyDictionary<string, IReadOnlyList<string>>? seedByMemberName, bool sharedByFactory)
+    {
+        if (endpoints.Count == 0)
+            throw new ArgumentException($"No etcd endpoints given{(cluster is null ? "" : $" for cluster {cluster}")}; the etcd static pods carry them in annotation {CapiConventions.EtcdAdvertiseClientUrlsAnnotation}.", nameof(endpoints));
+        _endpoints = endpoints.Distinct().ToList();
+        _credentials = credentials;
+        _retry = retry ?? RetryOptions.EtcdDefault;
+        _callTimeout = callTimeout ?? TimeSpan.FromSeconds(5);
+        _seedByName = seedByMemberName ?? new Dictionary<string, IReadOnlyList<string>>();
+        _sharedByFactory = sharedByFactory;
+        Cluster = cluster;
+    }
+
+    /// <inheritdoc />
+    public ClusterKey? Cluster { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Endpoints => _endpoints;
+
+    private string Where => Cluster is null ? $"etcd at {string.Join(",", _endpoints)}" : $"etcd of cluster {Cluster}";
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<EtcdMember>> ListMembersAsync(CancellationToken cancellationToken)
+    {
+        var response = await CallAnyAsync("member list", null, (client, deadline, ct) => client.MemberListAsync(new MemberListRequest(), deadline: deadline, cancellationToken: ct), cancellationToken);
+        var members = response.Members.Select(m => new EtcdMember(m.ID, m.Name, m.PeerURLs.ToList(), m.ClientURLs.ToList(), m.IsLearner)).ToList();
+        var urls = members.SelectMany(m => m.ClientUrls).Where(u => u.Length > 0).Distinct().ToList();
+        if (urls.Count > 0)
+            _endpoints = urls;
+        return members;
+    }
+
+    /// <inheritdoc />
+    public async Task<EtcdHealthReport> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        var members = await ListMembersAsync(cancellationToken);
+        var health = await Task.WhenAll(members.Select(m => MemberHealthAsync(m, cancellationToken)));
+        IReadOnlyList<EtcdAlarm> alarms;
+        try
+        {
+            alarms = await ListAlarmsAsync(cancellationToken);
+        }
+        catch (EtcdOperationException e)
+        {
+            alarms = [new EtcdAlarm(0, $"UNKNOWN (alarm list failed: {e.Message})")];
+        }
+        var leaders = health.Where(h => h.Healthy && h.LeaderId != 0).GroupBy(h => h.LeaderId).OrderByDescending(g => g.Count()).ToList();
+        var leaderId = leaders.Count > 0 && health.Any(h => h.Healthy && h.Member.Id == leaders[0].Key) ? leaders[0].Key : 0;
+        return new EtcdHealthReport(health, alarms, leaderId);
+    }
+
+    private async Task<EtcdMemberHealth> MemberHealthAsync(EtcdMember member, CancellationToken ct)
+    {
+        var endpoint = EndpointOf(member);
+        if (endpoint is null)
+            return new EtcdMemberHealth(member, null, false, false, 0, 0, 0, "it has no client URL (added but not started?)");
+        try
+        {
+            var client = ClientFor(endpoint);
+            var status = await client.StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: ct);
+            if (status.Errors.Count > 0)
+                return new EtcdMemberHealth(member, endpoint, false, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, string.Join("; ", status.Errors));
+            if (status.Leader == 0)
+                return new EtcdMemberHealth(member, endpoint, false, false, 0, status.RaftTerm, status.RaftIndex, "it knows no leader");
+            if (!status.IsLearner)
+            {
+                // Like `etcdctl endpoint health`: a linearizable read needs the member to reach quorum.
+                await client.GetAsync(new RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("health") }, deadline: Deadline(), cancellationToken: ct);
+            }
+            return new EtcdMemberHealth(member with { IsLearner = member.IsLearner || status.IsLearner }, endpoint, true, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, null);
+        }
+        catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)
+        {
+            return new EtcdMemberHealth(member, endpoint, false, false, 0, 0, 0, $"{endpoint}: {Message(e)}");
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<EtcdAlarm>> ListAlarmsAsync(CancellationToken cancellationToken)
+    {
+        var response = await CallAnyAsync("alarm list", null, (client, deadline, ct) => client.AlarmAsync(
+            new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get, MemberID = 0, Alarm = AlarmType.None }, deadline: deadline, cancellationToken: ct), cancellationToken);
+        return response.Alarms.Where(a => a.Alarm != AlarmType.None).Select(a => new EtcdAlarm(a.MemberID, a.Alarm.ToString().ToUpperInvariant())).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<EtcdLeaderMove> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken)
+    {
+        var runner = Runner();
+        ulong previous = 0;
+        var moved = false;
+        await runner.RunAsync(async ct =>
+        {
+            var report = await CheckHealthAsync(ct);
+            if (previous == 0)
+                previous = report.LeaderId;
+            if (report.LeaderId == targetMemberId)
+                return true;
+            var target = report.Members.FirstOrDefault(m => m.Member.Id == targetMemberId)
+                ?? throw new EtcdOperationException($"Cannot move etcd leadership to member {targetMemberId:x16}: it is not a member of {Where}.");
+            if (target.Member.IsLearner || !target.Healthy)
+                throw new EtcdOperationException($"Cannot move etcd leadership to member {Label(target.Member)} of {Where}: it is {(target.Member.IsLearner ? "a learner" : $"unhealthy ({target.Error})")}; pick a healthy voter.");
+            var leader = report.Members.FirstOrDefault(m => m.Member.Id == report.LeaderId)
+                ?? throw new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader"));
+            if (leader.Endpoint is null)
+                throw new RpcException(new Status(StatusCode.Unavailable, "etcdserver: leader has no client URL"));
+            await ClientFor(leader.Endpoint).MoveLeaderAsync(new MoveLeaderRequest { TargetID = targetMemberId }, deadline: Deadline(TimeSpan.FromSeconds(15)), cancellationToken: ct);
+            moved = true;
+            return true;
+        }, cancellationToken, "move leader");
+        var after = await CheckHealthAsync(cancellationToken);
+        return new EtcdLeaderMove(previous, after.LeaderId, moved);
+    }
+
+    /// <inheritdoc />
+    public async Task<EtcdLeaderMove> MoveLeaderAwayFromAsync(ulong memberId, CancellationToken cancellationToken)
+    {
+        var report = await CheckHealthAsync(cancellationToken);
+        if (report.LeaderId != memberId)
+            return new EtcdLeaderMove(report.LeaderId, report.LeaderId, false);
+        var candidate = report.Members
+            .Where(m => m.Member.Id != memberId && m.Healthy && !m.Member.IsLearner)
+            .OrderByDescending(m => m.RaftIndex)
+            .FirstOrDefault()
+            ?? throw new EtcdOperationException($"etcd member {memberId:x16} of {Where} leads and no other healthy voter can take over ({report.Describe()}); make another member healthy first.");
+        return await MoveLeaderAsync(candidate.Member.Id, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<EtcdMemberRemoval> RemoveMemberAsync(ulong memberId, CancellationToken cancellationToken)
+    {
+        var members = await ListMembersAsync(cancellationToken);
+        if (members.All(m => m.Id != memberId))
+            return new EtcdMemberRemoval(memberId, AlreadyAbsent: true);
+        var excluded = members.First(m => m.Id == memberId).ClientUrls.ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            await CallAnyAsync($"remove member {memberId:x16}", excluded, (client, deadline, ct) => client.MemberRemoveAsync(new MemberRemoveRequest { ID = memberId }, deadline: deadline, cancellationToken: ct), cancellationToken);
+        }
+        catch (EtcdOperationException e) when (e.InnerException is { } inner && EtcdFailures.IsMemberNotFound(inner))
+        {
+            return new EtcdMemberRemoval(memberId, AlreadyAbsent: true);
+        }
+        // The removed member's endpoint answers no more: stop dialing it.
+        _endpoints = _endpoints.Where(u => !excluded.Contains(u)).DefaultIfEmpty(_endpoints[0]).ToList();
+        foreach (var url in excluded)
+        {
+            if (_clients.TryRemove(url, out var client))
+                client.Dispose();
+        }
+        return new EtcdMemberRemoval(memberId, AlreadyAbsent: false);
+    }
+
+    /// <inheritdoc />
+    public async Task PromoteMemberAsync(ulong memberId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CallAnyAsync($"promote member {memberId:x16}", null, (client, deadline, ct) => client.MemberPromoteAsync(new MemberPromoteRequest { ID = memberId }, deadline: deadline, cancellationToken: ct), cancellationToken);
+        }
+        catch (EtcdOperationException e) when (e.InnerException is { } inner && EtcdFailures.IsAlreadyVoter(inner))
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<EtcdMember> AddMemberAsync(IReadOnlyList<string> peerUrls, bool asLearner, CancellationToken cancellationToken)
+    {
+        var request = new MemberAddRequest { IsLearner = asLearner };
+        request.PeerURLs.AddRange(peerUrls);
+        var response = await CallAnyAsync("add member", null, (client, deadline, ct) => client.MemberAddAsync(request, deadline: deadline, cancellationToken: ct), cancellationToken);
+        var m = response.Member;
+        return new EtcdMember(m.ID, m.Name, m.PeerURLs.ToList(), m.ClientURLs.ToList(), m.IsLearner);
+    }
+
+    /// <summary>
+    /// Calls some member (rotating through the endpoints, skipping <paramref name="exclude"/>), retrying
+    /// retryable errors at the next member. Failures end as <see cref="EtcdOperationException"/>.
+    /// </summary>
+    private async Task<T> CallAnyAsync<T>(string what, IReadOnlySet<string>? exclude, Func<EtcdClient, DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        return await Runner().RunAsync(async ct =>
+        {
+            var candidates = _endpoints.Where(e => exclude is null || !exclude.Contains(e)).ToList();
+            if (candidates.Count == 0)
+                throw new EtcdOperationException($"{what} on {Where}: no endpoint left to ask.");
+            var endpoint = candidates[(int)((uint)Interlocked.Increment(ref _rotation) % (uint)candidates.Count)];
+            return await call(ClientFor(endpoint), Deadline(), ct);
+        }, cancellationToken, what);
+    }
+
+    private EtcdRetry Runner() => new(_retry, Where);
+
+    private DateTime Deadline(TimeSpan? timeout = null) => DateTime.UtcNow + (timeout ?? _callTimeout);
+
+    private string? EndpointOf(EtcdMember member) =>
+        member.ClientUrls.FirstOrDefault(u => u.Length > 0)
+        ?? (member.Name.Length > 0 && _seedByName.TryGetValue(member.Name, out var seeds) ? seeds.FirstOrDefault() : null);
+
+    private EtcdClient ClientFor(string endpoint) => _clients.GetOrAdd(endpoint, url => new EtcdClient(url, ConfigureTls));
+
+    private void ConfigureTls(SslClientAuthenticationOptions options)
+    {
+        options.ClientCertificates = new X509CertificateCollection { _credentials.ClientCertificate };
+        options.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(_credentials.CertificateAuthority);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+        };
+    }
+
+    private static string Label(EtcdMember m) => m.Name.Length > 0 ? $"'{m.Name}' ({m.IdHex})" : m.IdHex;
+
+    internal static string Message(Exception e) => e is RpcException rpc ? $"{rpc.StatusCode} \"{rpc.Status.Detail}\"" : e.Message;
+
+    /// <summary>Closes the gRPC channels (a connection shared by <see cref="IEtcdClusters"/> stays open until the factory closes it).</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (!_sharedByFactory)
+            Close();
+        return ValueTask.CompletedTask;
+    }
+
+    internal void Close()
+    {
+        foreach (var client in _clients.Values)
+            client.Dispose();
+        _clients.Clear();
+    }
+
+    private sealed class EtcdRetry(RetryOptions options, string where)
+    {
+        public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, string what)
+        {
+            var runner = new RetryRunner(options, EtcdFailures.IsRetryable);
+            try
+            {
+                return await runner.RunAsync(call, cancellationToken);
+            }
+            catch (Exception e) when (e is not EtcdOperationException && e is not OperationCanceledException)
+            {
+                throw new EtcdOperationException($"etcd {what} on {where} failed after up to {options.MaxAttempts} attempts: {Message(e)}. Check the members' health (capi-upgrade etcd health).", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using k8s;
+
+namespace CapiUpgrade.Kubernetes.Management;
+
+public sealed partial class ManagementClusterAccess
+{
+    /// <summary>Connects to the management cluster of a kubeconfig file (its current context unless <paramref name="context"/>).</summary>
+    public static ManagementClusterAccess FromKubeconfigFile(string path, string name = "default", string? context = null, KubernetesAccessOptions? options = null)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Kubeconfig '{path}' for management cluster '{name}' does not exist; pass --kubeconfig with an existing file.", path);
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(path, context);
+        return FromConfiguration(config, name, options);
+    }
+
+    /// <summary>Connects to the management cluster of a kubeconfig document (YAML text).</summary>
+    public static ManagementClusterAccess FromKubeconfigText(string kubeconfig, string name = "default", string? context = null, KubernetesAccessOptions? options = null)
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(kubeconfig));
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(stream, context);
+        return FromConfiguration(config, name, options);
+    }
+
+    /// <summary>Connects with an explicit client configuration (e.g. <c>Host = "http://127.0.0.1:PORT"</c>).</summary>
+    public static ManagementClusterAccess FromConfiguration(KubernetesClientConfiguration configuration, string name = "default", KubernetesAccessOptions? options = null)
+    {
+        options ??= KubernetesAccessOptions.Default;
+        configuration.HttpClientTimeout = options.RequestTimeout;
+        var client = new k8s.Kubernetes(configuration);
+        var resources = new Api.ResourceClient(client, Retries.RetryRunner.ForKubernetes(options.Api), $"management cluster '{name}' ({configuration.Host})");
+        var api = new ManagementCluster(name, resources, options.Api);
+        var watches = new Watching.SharedWatches(resources, options.Watch);
+        var workloads = new Workload.WorkloadClusters(api, options);
+        var etcd = new Etcd.EtcdClusters(api, workloads, options);
+        return new ManagementClusterAccess(api, watches, workloads, etcd, options, client);
+    }
+}

@@ -1,0 +1,65 @@
+using CapiUpgrade.Kubernetes.Etcd;
+using CapiUpgrade.Kubernetes.Retries;
+using CapiUpgrade.Kubernetes.Watching;
+using CapiUpgrade.Kubernetes.Workload;
+
+namespace CapiUpgrade.Kubernetes.Management;
+
+/// <summary>Tunables of all adapters of one management cluster.</summary>
+public sealed record KubernetesAccessOptions
+{
+    /// <summary>Retries of Kubernetes API calls (management and workload).</summary>
+    public RetryOptions Api { get; init; } = RetryOptions.KubernetesDefault;
+    /// <summary>Retries of etcd calls.</summary>
+    public RetryOptions Etcd { get; init; } = RetryOptions.EtcdDefault;
+    /// <summary>Shared watch tunables.</summary>
+    public WatchOptions Watch { get; init; } = WatchOptions.Default;
+    /// <summary>Timeout of one HTTP request (not of watches).</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Defaults.</summary>
+    public static KubernetesAccessOptions Default { get; } = new();
+}
+
+/// <summary>
+/// Everything the engine needs for one management cluster: the API (<see cref="Api"/>), its shared watches
+/// (<see cref="Watches"/>), its workload clusters (<see cref="Workloads"/>) and their etcd (<see cref="Etcd"/>).
+/// Create once per management cluster and share; dispose at shutdown.
+/// </summary>
+public sealed partial class ManagementClusterAccess : IAsyncDisposable
+{
+    /// <summary>Request/response API access.</summary>
+    public IManagementCluster Api { get; }
+    /// <summary>One shared watch per kind, fanned out by cluster.</summary>
+    public ISharedWatches Watches { get; }
+    /// <summary>Workload clusters from their kubeconfig secrets.</summary>
+    public IWorkloadClusters Workloads { get; }
+    /// <summary>etcd of workload clusters.</summary>
+    public IEtcdClusters Etcd { get; }
+    /// <summary>The options in force.</summary>
+    public KubernetesAccessOptions Options { get; }
+
+    private readonly IDisposable? _client;
+
+    private ManagementClusterAccess(IManagementCluster api, ISharedWatches watches, IWorkloadClusters workloads, IEtcdClusters etcd, KubernetesAccessOptions options, IDisposable? client)
+    {
+        _client = client;
+        Api = api;
+        Watches = watches;
+        Workloads = workloads;
+        Etcd = etcd;
+        Options = options;
+    }
+
+    /// <summary>The management cluster's name.</summary>
+    public string Name => Api.Name;
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await Watches.DisposeAsync();
+        await Workloads.DisposeAsync();
+        if (Etcd is IAsyncDisposable etcd)
+            await etcd.DisposeAsync();
+        _client?.Dispose();
+    }
+}

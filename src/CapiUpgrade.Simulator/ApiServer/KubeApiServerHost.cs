@@ -1,0 +1,106 @@
+using System.Net;
+using System.Security.Authentication;
+using CapiUpgrade.Simulator.ApiServer.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Logging;
+
+namespace CapiUpgrade.Simulator.ApiServer;
+
+/// <summary>
+/// Many API servers on one Kestrel: one listener (port) per server, each with its own TLS certificate and
+/// client CA; requests are routed by the connection's local port. Kestrel cannot add listeners once
+/// started, so start servers in batches (one host per batch).
+/// </summary>
+public sealed class KubeApiServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Dictionary<int, KubeApiServer> _byPort;
+
+    private KubeApiServerHost(WebApplication app, IReadOnlyList<KubeApiServer> servers)
+    {
+        _app = app;
+        Servers = servers;
+        _byPort = servers.ToDictionary(s => s.Port);
+    }
+
+    public IReadOnlyList<KubeApiServer> Servers { get; }
+
+    /// <summary>Starts one Kestrel serving one API server per options entry.</summary>
+    public static async Task<KubeApiServerHost> StartAsync(IReadOnlyList<KubeApiServerOptions> options, CancellationToken cancellationToken = default)
+    {
+        var servers = options.Select(o => new KubeApiServer(o)).ToList();
+        var listeners = new ListenOptions[servers.Count];
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Production" });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MinResponseDataRate = null;
+            k.Limits.MinRequestBodyDataRate = null;
+            k.Limits.MaxConcurrentConnections = null;
+            k.Limits.MaxConcurrentUpgradedConnections = null;
+            k.Limits.Http2.MaxStreamsPerConnection = 10_000;
+            k.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(10);
+            for (var i = 0; i < servers.Count; i++)
+            {
+                var server = servers[i];
+                var index = i;
+                k.Listen(IPAddress.Loopback, server.Options.Port, lo =>
+                {
+                    listeners[index] = lo;
+                    if (server.Options.ServerCertificate is { } cert)
+                    {
+                        lo.Protocols = HttpProtocols.Http1AndHttp2;
+                        lo.UseHttps(new HttpsConnectionAdapterOptions
+                        {
+                            ServerCertificate = cert,
+                            SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                            ClientCertificateMode = server.Options.ClientCertificateAuthority is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.AllowCertificate,
+                            // Checked per request against the server's client CA, so a wrong certificate gets a 401 Status, as from a real server.
+                            ClientCertificateValidation = (_, _, _) => true,
+                            CheckCertificateRevocation = false,
+                        });
+                    }
+                    else
+                    {
+                        lo.Protocols = HttpProtocols.Http1;
+                    }
+                });
+            }
+        });
+        var app = builder.Build();
+        KubeApiServerHost? host = null;
+        app.Run(context => host is null ? Task.CompletedTask : host.DispatchAsync(context));
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < servers.Count; i++)
+            servers[i].Port = ((IPEndPoint)listeners[i].EndPoint).Port;
+        host = new KubeApiServerHost(app, servers);
+        foreach (var s in servers) s.Host = host;
+        return host;
+    }
+
+    private Task DispatchAsync(HttpContext context)
+    {
+        if (!_byPort.TryGetValue(context.Connection.LocalPort, out var server) || server.IsStopped)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+        return RequestHandler.HandleAsync(server, context);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var s in Servers)
+        {
+            if (!s.IsStopped && !s.OwnsHost) await s.DisposeAsync().ConfigureAwait(false);
+            else s.Store.CloseAllWatches();
+        }
+        await _app.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
