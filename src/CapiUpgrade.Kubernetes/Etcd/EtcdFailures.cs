@@ -22,6 +22,8 @@ public static class EtcdFailures
     public static bool IsRetryable(Exception e) => e switch
     {
         RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted
+            // The member's connection broke before an answer (stopped member, stream reset): try another member.
+            || (rpc.StatusCode == StatusCode.Internal && (rpc.Status.DebugException is HttpRequestException or IOException || rpc.Status.Detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal)))
             || ContainsAny(rpc.Status.Detail, "unhealthy cluster", "not leader", "leader changed", "not enough started members", "previous leader failure", "in sync with leader", "request timed out", "no leader"),
         HttpRequestException or IOException => true,
         _ => false,

@@ -1,0 +1,81 @@
+using CapiUpgrade.Kubernetes.Etcd;
+using CapiUpgrade.Simulator.Etcd;
+using CapiUpgrade.Simulator.Pki;
+using Etcdserverpb;
+
+namespace CapiUpgrade.Kubernetes.Tests.Etcd;
+
+/// <summary>The etcd adapter against the simulated etcd (gRPC over TLS, client certificates required).</summary>
+public sealed class SimulatedEtcdAdapterTests : IAsyncLifetime
+{
+    private readonly SimulatedEtcdServer _server = new();
+    private SimulatedEtcdCluster _etcd = null!;
+    private CapiUpgrade.Kubernetes.Etcd.EtcdCluster _adapter = null!;
+
+    public async Task InitializeAsync()
+    {
+        _etcd = new SimulatedEtcdCluster("default/sim", CertificateAuthority.Create("etcd-ca"), _server);
+        await _etcd.BootstrapAsync(EtcdAdapterScenarios.InitialMembers);
+        _adapter = EtcdAdapterScenarios.Connect(_etcd);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _adapter.DisposeAsync();
+        await _etcd.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public Task Lists_members_and_reports_health_and_the_leader() => EtcdAdapterScenarios.ListsThreeHealthyVotersWithOneLeaderAsync(_adapter);
+
+    [Fact]
+    public Task Moves_leadership_through_the_leaders_own_endpoint() => EtcdAdapterScenarios.MovesLeadershipAwayFromTheLeaderAsync(_adapter);
+
+    [Fact]
+    public Task Promotes_a_joined_learner() => EtcdAdapterScenarios.JoinsALearnerThatIsPromotedAsync(_etcd, _adapter);
+
+    [Fact]
+    public Task Removes_a_stopped_member_and_treats_not_found_as_done() => EtcdAdapterScenarios.RemovesAStoppedMemberOnceAsync(_etcd, _adapter, "m-1");
+
+    [Fact]
+    public Task Adds_a_learner_and_removes_it() => EtcdAdapterScenarios.AddsAndRemovesAnUnstartedLearnerAsync(_adapter, "https://127.0.0.1:1");
+
+    [Fact]
+    public async Task An_unhealthy_member_and_an_alarm_make_the_report_unhealthy_and_removal_unsafe()
+    {
+        _etcd.Membership.SetUnhealthy("m-1", true);
+        _etcd.Membership.SetAlarm("m-2", AlarmType.Nospace, true);
+        var report = await EtcdAdapterScenarios.AwaitHealthAsync(_adapter, r => r.Members.Any(m => m.Member.Name == "m-1" && !m.Healthy), "m-1 unhealthy");
+
+        Assert.False(report.AllHealthy);
+        Assert.Contains(report.Alarms, a => a.Alarm == "NOSPACE");
+        Assert.Contains("'m-1'", report.Describe());
+        Assert.Contains("NOSPACE", report.Describe());
+        var m0 = report.Members.Single(m => m.Member.Name == "m-0").Member.Id;
+        var safety = EtcdQuorum.CanRemoveMember(report.Members, m0);
+        Assert.False(safety.Safe, safety.Reason);
+    }
+
+    [Fact]
+    public async Task Moving_leadership_to_a_learner_is_refused_with_a_reason()
+    {
+        var id = await _etcd.AddLearnerAsync("m-3");
+        await _etcd.StartMemberAsync("m-3");
+        await EtcdAdapterScenarios.AwaitHealthAsync(_adapter, r => r.Members.Any(m => m.Member.Id == id && m.Healthy), "learner running");
+        var e = await Assert.ThrowsAsync<EtcdOperationException>(() => _adapter.MoveLeaderAsync(id, CancellationToken.None));
+        Assert.Contains("learner", e.Message);
+    }
+
+    [Fact]
+    public async Task A_connection_needs_the_clusters_own_CA()
+    {
+        var foreign = CertificateAuthority.Create("foreign-ca");
+        await using var wrong = new CapiUpgrade.Kubernetes.Etcd.EtcdCluster(
+            _etcd.Processes.Select(p => p.ClientUrl).ToList(),
+            CapiUpgrade.Kubernetes.Certificates.EtcdClientCertificate.Mint(foreign.CertificatePem, foreign.KeyPem),
+            CapiUpgrade.Kubernetes.Retries.RetryOptions.None);
+        var e = await Assert.ThrowsAsync<EtcdOperationException>(() => wrong.ListMembersAsync(CancellationToken.None));
+        Assert.Contains("member list", e.Message);
+    }
+}
