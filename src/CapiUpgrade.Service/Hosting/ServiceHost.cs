@@ -179,7 +179,7 @@ public static class ServiceAkkaWiring
             .WithClustering(new ClusterOptions { SeedNodes = settings.GetStringList("cluster.seed-nodes")?.ToArray() ?? [] })
             .WithServicePersistence(options)
             .WithClusterUpgradeShards(services.GetRequiredService<IStepExecutorFactory>(), EngineSettings.FromConfig(options.Hocon), settings.GetInt("cluster.shard-count", 50))
-            .WithCampaignShards(settings.GetTimeSpan("campaigns.tick-interval", TimeSpan.FromSeconds(2)), settings.GetInt("cluster.shard-count", 50))
+            .WithCampaignShards(settings.GetTimeSpan("campaigns.tick-interval", TimeSpan.FromSeconds(2)), EngineSettings.DefaultOptions(options.Hocon), settings.GetInt("cluster.shard-count", 50))
             .AddStartup((system, _) =>
             {
                 // A single node is a cluster of one: with no seed nodes configured it joins itself.
