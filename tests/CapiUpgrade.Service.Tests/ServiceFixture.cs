@@ -56,7 +56,7 @@ public sealed class RunningService : IAsyncDisposable
             TokenFile = tokenFile,
         }, _ => null);
         var logs = new CapturedLogs();
-        var host = ServiceHost.Build(options, executors ?? new NoManagementClusterExecutors(), l => l.AddProvider(logs));
+        var host = ServiceHost.Build(options, executors, l => l.AddProvider(logs));
         await host.StartAsync();
         return new RunningService { Host = host, Logs = logs, Directory = directory };
     }

@@ -34,7 +34,7 @@ public static class ServeCommand
                 TokenFile = parse.GetValue(tokenFile),
                 ConfigFile = parse.GetValue(config),
             };
-            return await ServiceHost.RunAsync(flags, ServeExecutors.Create, Console.Out, Console.Error, cancellationToken);
+            return await ServiceHost.RunAsync(flags, Console.Out, Console.Error, cancellationToken);
         });
         return command;
     }

@@ -67,7 +67,8 @@ public interface IWorkloadClusters : IAsyncDisposable
 
     /// <summary>
     /// Subscribes to the cluster's Nodes and kube-system Pods. The first subscriber starts both watches (one
-    /// list + one watch each); the last one to dispose stops them. Current objects are replayed as Added
+    /// list + one watch each); they stop <see cref="Watching.WatchOptions.WorkloadWatchLinger"/> after the last
+    /// subscriber disposed (so consecutive waits of one upgrade share them). Current objects are replayed as Added
     /// (<see cref="WorkloadEvent.IsReplay"/>) before live events. Same resume/410 behaviour as
     /// <see cref="Watching.ISharedWatches"/>.
     /// </summary>

@@ -84,6 +84,8 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
                 _watches[cluster] = entry;
             }
             entry.Subscribers++;
+            entry.PendingStop?.Cancel();
+            entry.PendingStop = null;
         }
         finally
         {
@@ -124,15 +126,50 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
 
     private async Task ReleaseAsync(ClusterKey cluster, WatchEntry entry)
     {
+        CancellationTokenSource linger;
         await _watchGate.WaitAsync();
         try
         {
-            if (--entry.Subscribers > 0 || !_watches.Remove(cluster))
+            if (--entry.Subscribers > 0 || !_watches.TryGetValue(cluster, out var current) || current != entry)
                 return;
+            if (options.Watch.WorkloadWatchLinger <= TimeSpan.Zero)
+            {
+                _watches.Remove(cluster);
+                linger = new CancellationTokenSource();
+                linger.Cancel();
+            }
+            else
+            {
+                linger = new CancellationTokenSource();
+                entry.PendingStop = linger;
+            }
         }
         finally
         {
             _watchGate.Release();
+        }
+
+        if (!linger.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.Watch.WorkloadWatchLinger, linger.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // a new subscriber came: keep the watches
+            }
+            await _watchGate.WaitAsync();
+            try
+            {
+                if (entry.Subscribers > 0 || entry.PendingStop != linger || !_watches.Remove(cluster))
+                    return;
+                entry.PendingStop = null;
+            }
+            finally
+            {
+                _watchGate.Release();
+            }
         }
         await entry.Nodes.DisposeAsync();
         await entry.Pods.DisposeAsync();
@@ -146,6 +183,8 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         {
             entries = _watches.Values.ToList();
             _watches.Clear();
+            foreach (var entry in entries)
+                entry.PendingStop?.Cancel();
         }
         finally
         {
@@ -169,5 +208,6 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         public SharedInformer Nodes { get; } = nodes;
         public SharedInformer Pods { get; } = pods;
         public int Subscribers { get; set; }
+        public CancellationTokenSource? PendingStop { get; set; }
     }
 }

@@ -35,6 +35,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _upgrades;
     private readonly TimeSpan _tickInterval;
+    private readonly UpgradeOptions _upgradeOptions;
     private CampaignState _state;
     private readonly HashSet<string> _subscribed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _handingOver = new(StringComparer.Ordinal);
@@ -43,11 +44,12 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string campaignId, IActorRef upgrades, TimeSpan tickInterval) =>
-        Akka.Actor.Props.Create(() => new CampaignActor(campaignId, upgrades, tickInterval));
+    public static Props Props(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions) =>
+        Akka.Actor.Props.Create(() => new CampaignActor(campaignId, upgrades, tickInterval, upgradeOptions));
 
-    public CampaignActor(string campaignId, IActorRef upgrades, TimeSpan tickInterval)
+    public CampaignActor(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions)
     {
+        _upgradeOptions = upgradeOptions;
         PersistenceId = CampaignTags.PersistencePrefix + campaignId;
         _upgrades = upgrades;
         _tickInterval = tickInterval;
@@ -135,7 +137,8 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
     {
         if (!_handingOver.Add(cluster)) return;
         var upgradeId = UpgradeIdFor(cluster);
-        var start = new ClusterUpgradeCommands.StartUpgrade(UpgradeKey.Parse(cluster), upgradeId, _state.TargetVersion!, UpgradeOptions.Default,
+        var start = new ClusterUpgradeCommands.StartUpgrade(UpgradeKey.Parse(cluster), upgradeId, _state.TargetVersion!, // The planner excluded 1-node control planes unless the spec accepted the risk (allowSingleNodeControlPlane).
+            _upgradeOptions with { AllowSingleNode = true },
             UpgradeProjector.CampaignRequesterPrefix + _state.Campaign);
         _upgrades.Ask<object>(start, TimeSpan.FromSeconds(30))
             .ContinueWith(t => (object)new UpgradeHandedOver(cluster, upgradeId, t.IsCompletedSuccessfully ? t.Result : (object)(t.Exception?.GetBaseException().Message ?? "timed out")))

@@ -17,9 +17,9 @@ public static class CampaignSharding
 {
     public const string TypeName = "campaign";
 
-    public static AkkaConfigurationBuilder WithCampaignShards(this AkkaConfigurationBuilder akka, TimeSpan tickInterval, int shardCount) =>
+    public static AkkaConfigurationBuilder WithCampaignShards(this AkkaConfigurationBuilder akka, TimeSpan tickInterval, Core.Upgrades.UpgradeOptions upgradeOptions, int shardCount) =>
         akka.WithShardRegion<CampaignRegion>(TypeName,
-            (system, registry) => campaignId => CampaignActor.Props(campaignId, registry.Get<ClusterUpgradeRegion>(), tickInterval),
+            (system, registry) => campaignId => CampaignActor.Props(campaignId, registry.Get<ClusterUpgradeRegion>(), tickInterval, upgradeOptions),
             new CampaignMessageExtractor(shardCount),
             ClusterUpgradeSharding.Options());
 }

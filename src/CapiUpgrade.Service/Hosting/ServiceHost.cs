@@ -52,7 +52,8 @@ public sealed class ServiceHost : IAsyncDisposable
 
     public IPEndPoint HttpEndpoint => (IPEndPoint)_listeners[1].EndPoint;
 
-    public static ServiceHost Build(ServiceOptions options, IStepExecutorFactory executors, Action<ILoggingBuilder>? configureLogging = null)
+    /// <param name="executorsOverride">Tests only: other step executors than the engine's over the management clusters.</param>
+    public static ServiceHost Build(ServiceOptions options, IStepExecutorFactory? executorsOverride = null, Action<ILoggingBuilder>? configureLogging = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -94,7 +95,9 @@ public sealed class ServiceHost : IAsyncDisposable
             .AddMeter(ServiceMetrics.MeterName)
             .AddPrometheusExporter());
 
-        builder.Services.AddSingleton(executors);
+        var engine = new EngineWiring(options, executorsOverride);
+        builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(engine.Executors);
         builder.Services.AddAkka("capi-upgrade", (akka, sp) => akka.AddCapiUpgradeService(options, sp));
 
         var app = builder.Build();
@@ -119,7 +122,7 @@ public sealed class ServiceHost : IAsyncDisposable
         $", management clusters: {(Options.ManagementClusters.Count == 0 ? "none" : string.Join(", ", Options.ManagementClusters.Select(m => m.Name)))}";
 
     /// <summary>Runs until SIGTERM or Ctrl-C. Returns the process exit code.</summary>
-    public static async Task<int> RunAsync(ServiceOptions.Flags flags, Func<ServiceOptions, IStepExecutorFactory> executors, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(ServiceOptions.Flags flags, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
         ServiceOptions options;
         try
@@ -131,17 +134,17 @@ public sealed class ServiceHost : IAsyncDisposable
             await stderr.WriteLineAsync("capi-upgrade serve: " + e.Message);
             return 2;
         }
-        IStepExecutorFactory factory;
+        ServiceHost host;
         try
         {
-            factory = executors(options);
+            host = Build(options);
         }
         catch (Exception e) when (e is ServiceStartException or IOException or ArgumentException or InvalidOperationException)
         {
             await stderr.WriteLineAsync("capi-upgrade serve: " + e.Message);
             return 2;
         }
-        await using var host = Build(options, factory);
+        await using var _ = host;
         try
         {
             await host.StartAsync(cancellationToken);
@@ -176,7 +179,7 @@ public static class ServiceAkkaWiring
             .WithClustering(new ClusterOptions { SeedNodes = settings.GetStringList("cluster.seed-nodes")?.ToArray() ?? [] })
             .WithServicePersistence(options)
             .WithClusterUpgradeShards(services.GetRequiredService<IStepExecutorFactory>(), EngineSettings.FromConfig(options.Hocon), settings.GetInt("cluster.shard-count", 50))
-            .WithCampaignShards(settings.GetTimeSpan("campaigns.tick-interval", TimeSpan.FromSeconds(2)), settings.GetInt("cluster.shard-count", 50))
+            .WithCampaignShards(settings.GetTimeSpan("campaigns.tick-interval", TimeSpan.FromSeconds(2)), EngineSettings.DefaultOptions(options.Hocon), settings.GetInt("cluster.shard-count", 50))
             .AddStartup((system, _) =>
             {
                 // A single node is a cluster of one: with no seed nodes configured it joins itself.

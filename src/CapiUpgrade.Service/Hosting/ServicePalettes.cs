@@ -21,6 +21,7 @@ public static class ServicePalettes
         services.AddSingleton<FleetFacts>();
         services.AddSingleton<IPaletteHandler, CampaignPalette>();
         services.AddSingleton<IPaletteHandler, FleetPalette>();
+        services.AddSingleton<IPaletteHandler, Etcd.EtcdPalette>();
         return services;
     }
 }

@@ -183,7 +183,6 @@ public sealed partial class ObjectStore
                 if (nsObj.IsDeleting)
                     throw new ApiException(403, "Forbidden", $"{type.QualifiedName} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", name, type.Group, type.Plural);
             }
-            if (Find(type, ns, name) is not null) throw ApiException.AlreadyExists(type, name);
 
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = Now();
@@ -200,6 +199,7 @@ public sealed partial class ObjectStore
                 (metadata["labels"] ??= new JsonObject())["kubernetes.io/metadata.name"] = name;
             }
             obj = Validate(type, name, obj, strictFields);
+            if (Find(type, ns, name) is not null) throw ApiException.AlreadyExists(type, name);
             var stored = Commit(type, null, obj, WatchEventKind.Added);
             return stored.Node.DeepClone().AsObject();
         }
