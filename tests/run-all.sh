@@ -33,13 +33,15 @@ export CAPI_TEST_POSTGRES="Host=127.0.0.1;Port=$PGPORT;Username=postgres"
 echo "== building"
 dotnet build CapiUpgrade.Actors.sln -c Release -nologo -v q || exit 1
 
+logdir=${CAPI_TEST_LOGDIR:-$here/.artifacts/test-logs}
+mkdir -p "$logdir"
 total_passed=0; total_failed=0; total_skipped=0; failed_projects=()
 summary=()
 for proj in tests/*/*.csproj; do
   name=$(basename "$proj" .csproj)
   grep -q '<IsTestProject>true</IsTestProject>' "$proj" || continue
   echo "== $name"
-  log=$(mktemp)
+  log="$logdir/$name.log"
   start=$(date +%s%N)
   dotnet test "$proj" -c Release --no-build -nologo --blame-hang-timeout 8m --logger "console;verbosity=normal" 2>&1 | tee "$log" | grep -E '^\s*(Failed|Skipped) |Error Message|^(Passed|Failed)!|Total tests|Passed:|error' | head -200
   rc=${PIPESTATUS[0]}
@@ -49,9 +51,11 @@ for proj in tests/*/*.csproj; do
   f=$(grep -oE 'Failed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
   s=$(grep -oE 'Skipped: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
   total_passed=$((total_passed + ${p:-0})); total_failed=$((total_failed + ${f:-0})); total_skipped=$((total_skipped + ${s:-0}))
-  if [ "$rc" -ne 0 ]; then failed_projects+=("$name"); [ "${f:-0}" -eq 0 ] && total_failed=$((total_failed + 1)); fi
+  if [ "$rc" -ne 0 ]; then
+    failed_projects+=("$name"); [ "${f:-0}" -eq 0 ] && total_failed=$((total_failed + 1))
+    echo "-- last lines of $log:"; tail -60 "$log"
+  fi
   summary+=("$(printf '%-40s %8ss  passed %4s  failed %3s  skipped %3s' "$name" "$wall" "${p:-0}" "${f:-0}" "${s:-0}")")
-  rm -f "$log"
 done
 
 echo

@@ -31,6 +31,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     private SharedWatch? _machineWatch;
     private SharedWatch? _secretWatch;
     private FleetAdminEndpoint? _admin;
+    private bool _ownsManagement;
 
     private SimulatedFleet(SimulatedFleetOptions options, KubeApiServer management, EtcdMode etcdMode)
     {
@@ -65,7 +66,8 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     public bool TryGetCluster(string key, out SimulatedCluster cluster) => _byKey.TryGetValue(key, out cluster!);
 
     /// <summary>Creates the fleet and starts its controllers; returns once everything is serving.</summary>
-    public static async Task<SimulatedFleet> StartAsync(SimulatedFleetOptions? options = null, CancellationToken cancellationToken = default)
+    /// <param name="management">An already running management API server to create the fleet in (e.g. the one of `sim serve`); null = start one (plain HTTP with a bearer token).</param>
+    public static async Task<SimulatedFleet> StartAsync(SimulatedFleetOptions? options = null, CancellationToken cancellationToken = default, KubeApiServer? management = null)
     {
         options ??= new SimulatedFleetOptions();
         if (options.Clusters < 0) throw new ArgumentException("--clusters must be 0 or more.");
@@ -80,13 +82,16 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
             FleetEtcd.Simulated => EtcdMode.Simulated,
             _ => RealEtcdCluster.IsAvailable() && options.Clusters <= 10 ? EtcdMode.Real : EtcdMode.Simulated,
         };
-        var management = await KubeApiServer.StartAsync(new KubeApiServerOptions
+        var ownsManagement = management is null;
+        // A bearer token: KubernetesClient refuses a kubeconfig whose user has no credentials at all.
+        management ??= await KubeApiServer.StartAsync(new KubeApiServerOptions
         {
             Name = "management",
             Port = options.ManagementPort,
             Validator = options.ManagementValidator,
+            BearerToken = "capi-sim-" + Guid.NewGuid().ToString("N")[..16],
         }, cancellationToken);
-        var fleet = new SimulatedFleet(options with { Version = version }, management, mode);
+        var fleet = new SimulatedFleet(options with { Version = version }, management, mode) { _ownsManagement = ownsManagement };
         try
         {
             await fleet.CreateClustersAsync(cancellationToken);
@@ -104,7 +109,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     private async Task CreateClustersAsync(CancellationToken ct)
     {
         var o = Options;
-        var keys = o.Keys ?? (o.Clusters <= 10 ? RsaKeySource.Fresh : RsaKeySource.Pooled(16));
+        var keys = o.Keys ?? RsaKeySource.Shared;
         var namespaceCount = o.Namespaces > 0 ? o.Namespaces : Math.Max(1, Math.Min(4, o.Clusters));
         var namespaces = Enumerable.Range(0, namespaceCount).Select(i => $"{o.NamespacePrefix}-{i}").ToList();
         var nsType = Management.Registry.Find("", "v1", "namespaces")!;
@@ -301,7 +306,16 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
         }
     }
 
-    public async ValueTask DisposeAsync()
+    private Task? _disposing;
+
+    /// <summary>Stops controllers, etcd (real processes exit before this returns), API servers. Idempotent.</summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_clusters) _disposing ??= DisposeOnceAsync();
+        return new ValueTask(_disposing);
+    }
+
+    private async Task DisposeOnceAsync()
     {
         if (_admin is not null) await _admin.DisposeAsync();
         if (Observer is not null) await Observer.DisposeAsync();
@@ -312,6 +326,11 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
         await Task.WhenAll(_clusters.Select(c => c.Etcd.DisposeAsync().AsTask()));
         if (_etcdServer is not null) await _etcdServer.DisposeAsync();
         foreach (var host in _hosts) await host.DisposeAsync();
-        await Management.DisposeAsync();
+        if (_ownsManagement) await Management.DisposeAsync();
+        else
+        {
+            var cmType = Management.Registry.Find("", "v1", "configmaps")!;
+            try { Management.Store.Delete(cmType, AdminConfigMapNamespace, AdminConfigMapName); } catch (ApiServer.Storage.ApiException) { }
+        }
     }
 }

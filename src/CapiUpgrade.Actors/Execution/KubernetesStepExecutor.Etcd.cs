@@ -1,0 +1,69 @@
+using CapiUpgrade.Core.Upgrades;
+using CapiUpgrade.Kubernetes.Etcd;
+using KubeQuorum = CapiUpgrade.Kubernetes.Etcd.EtcdQuorum;
+
+namespace CapiUpgrade.Actors.Execution;
+
+public sealed partial class KubernetesStepExecutor
+{
+    /// <summary>Rule 11: remove the stale members planned at preflight that still have no Machine and no Node, one at a time, each quorum-checked.</summary>
+    private async Task<StepOutcome> RemoveStaleMembersAsync(StepRequest request, CancellationToken ct)
+    {
+        var observed = await ObserveAsync(ct);
+        var stale = SafetyCheck.StaleMembers(observed.Observation).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
+        var removed = new List<string>();
+        foreach (var name in request.State.StaleMembers.Where(stale.Contains))
+        {
+            var health = await EtcdHealthAsync(ct);
+            if (health.Members.FirstOrDefault(m => m.Member.Name == name) is not { } member) continue;
+            var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
+            if (!safety.Safe)
+                return new StepOutcome.Blocked($"stale etcd member {name} of cluster {_cluster} cannot be removed safely: {safety.Reason}");
+            await (await EtcdAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
+            removed.Add(name);
+        }
+        return new StepOutcome.Succeeded(removed.Count == 0 ? "no stale member left" : "removed stale etcd member(s) " + string.Join(", ", removed));
+    }
+
+    private string OldMemberName(StepRequest request) =>
+        request.Machine?.OldNode ?? request.Step.Machine ?? throw new InvalidOperationException("no Machine");
+
+    /// <summary>Rule 3: move leadership away from the old member before it is removed.</summary>
+    private async Task<StepOutcome> MoveLeaderAsync(StepRequest request, CancellationToken ct)
+    {
+        var name = OldMemberName(request);
+        var health = await EtcdHealthAsync(ct);
+        if (health.Members.FirstOrDefault(m => m.Member.Name == name) is not { } member)
+            return new StepOutcome.Succeeded($"etcd member {name} is not in the member list");
+        if (health.LeaderId != member.Member.Id && !member.IsLeader)
+            return new StepOutcome.Succeeded($"etcd member {name} does not lead");
+        var move = await (await EtcdAsync(ct)).MoveLeaderAwayFromAsync(member.Member.Id, ct);
+        return new StepOutcome.Succeeded($"etcd leadership moved from {name} to {move.NewLeaderId:x16}");
+    }
+
+    /// <summary>Rule 3: remove the old member only if the healthy voters left keep quorum; "not found" is success.</summary>
+    private async Task<StepOutcome> RemoveMemberAsync(StepRequest request, CancellationToken ct)
+    {
+        var name = OldMemberName(request);
+        var health = await EtcdHealthAsync(ct);
+        if (health.Members.FirstOrDefault(m => m.Member.Name == name) is not { } member)
+            return new StepOutcome.Succeeded($"etcd member {name} already removed");
+        var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
+        if (!safety.Safe)
+            return new StepOutcome.Blocked($"etcd member {name} of cluster {_cluster} not removed: {safety.Reason}");
+        var removal = await (await EtcdAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
+        return new StepOutcome.Succeeded(removal.AlreadyAbsent ? $"etcd member {name} already removed" : $"etcd member {name} ({member.Member.IdHex}) removed");
+    }
+
+    /// <summary>Removes the etcd member of a failed replacement (a learner or a voter that never got healthy), quorum-checked.</summary>
+    private async Task<string?> RemoveMemberIfPresentAsync(string name, CancellationToken ct)
+    {
+        var health = await EtcdHealthAsync(ct);
+        if (health.Members.FirstOrDefault(m => m.Member.Name == name) is not { } member) return null;
+        var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
+        if (!safety.Safe)
+            throw new EtcdOperationException($"etcd member {name} of the failed replacement cannot be removed safely: {safety.Reason}");
+        await (await EtcdAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
+        return name;
+    }
+}

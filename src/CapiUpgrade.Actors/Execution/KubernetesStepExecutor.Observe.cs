@@ -1,0 +1,200 @@
+using System.Text.Json.Nodes;
+using CapiUpgrade.Core.Cloning;
+using CapiUpgrade.Core.Naming;
+using CapiUpgrade.Core.Objects;
+using CapiUpgrade.Core.Upgrades;
+using CapiUpgrade.Core.Versions;
+using CapiUpgrade.Kubernetes.Etcd;
+using CapiUpgrade.Kubernetes.Management;
+using CapiUpgrade.Kubernetes.Workload;
+
+namespace CapiUpgrade.Actors.Execution;
+
+public sealed partial class KubernetesStepExecutor
+{
+    private IEtcdCluster? _etcd;
+    private readonly SemaphoreSlim _etcdLock = new(1, 1);
+
+    /// <summary>What the engine saw, with the raw objects it was built from.</summary>
+    private sealed record Observed(ControlPlaneObservation Observation, IReadOnlyList<JsonObject> Machines, IReadOnlyList<NodeInfo> Nodes, EtcdHealthReport Health);
+
+    private async Task<IEtcdCluster> EtcdAsync(CancellationToken ct)
+    {
+        if (_etcd is { } open) return open;
+        await _etcdLock.WaitAsync(ct);
+        try
+        {
+            return _etcd ??= await _access.Etcd.ConnectAsync(_key, ct);
+        }
+        finally
+        {
+            _etcdLock.Release();
+        }
+    }
+
+    /// <summary>etcd health; a failure drops the cached connection so the next call reconnects from the static pods.</summary>
+    private async Task<EtcdHealthReport> EtcdHealthAsync(CancellationToken ct)
+    {
+        var etcd = await EtcdAsync(ct);
+        try
+        {
+            return await etcd.CheckHealthAsync(ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            await ForgetEtcdAsync(etcd);
+            throw;
+        }
+    }
+
+    private async Task ForgetEtcdAsync(IEtcdCluster etcd)
+    {
+        if (Interlocked.CompareExchange(ref _etcd, null, etcd) == etcd)
+            await etcd.DisposeAsync();
+    }
+
+    private async Task<Observed> ObserveAsync(CancellationToken ct, bool withClaimAndOwners = false)
+    {
+        var machines = await Api.ListControlPlaneMachinesAsync(_key, ct);
+        var workload = await _access.Workloads.GetAsync(_key, ct);
+        var nodes = await workload.ListNodesAsync(ct);
+        var health = await EtcdHealthAsync(ct);
+        string? claim = null;
+        var secretOwners = new HashSet<string>(StringComparer.Ordinal);
+        if (withClaimAndOwners)
+        {
+            var cluster = await Api.GetAsync(ResourceKind.Cluster, _key.Namespace, _key.Name, ct);
+            claim = cluster is null ? null : MachineJson.Annotation(cluster, CapiConventions.UpgradeIdAnnotation);
+            secretOwners = await CertificateSecretOwnersAsync(ct);
+        }
+        var observedMachines = machines.Select(m =>
+        {
+            var node = MachineJson.NodeName(m, nodes);
+            var ready = node is not null && nodes.Any(n => n.Name == node && n.Ready);
+            return new ObservedMachine(MachineJson.Name(m), MachineJson.Version(m), node, ready, MachineJson.Deleting(m),
+                MachineJson.HasUpgradeHook(m), MachineJson.ReplacementFor(m),
+                MachineJson.BootstrapConfigName(m) is { } kc && secretOwners.Contains(kc));
+        }).ToList();
+        var members = health.Members.Select(h => new ObservedEtcdMember(h.Member.Id, h.Member.Name, h.Member.IsLearner, h.Healthy, h.IsLeader)).ToList();
+        var alarms = health.Alarms.Select(a => $"{a.Alarm} on member {a.MemberId:x16}").ToList();
+        var observation = new ControlPlaneObservation(observedMachines, nodes.Where(n => n.IsControlPlane).Select(n => n.Name).ToList(), members, alarms, claim);
+        return new Observed(observation, machines, nodes, health);
+    }
+
+    /// <summary>KubeadmConfig names that are controller owners of the certificate secrets (the init config's, until re-owned).</summary>
+    private async Task<HashSet<string>> CertificateSecretOwnersAsync(CancellationToken ct)
+    {
+        var owners = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var suffix in Kubernetes.Management.CapiConventions.CertificateSecretSuffixes)
+        {
+            var secret = await Api.GetAsync(ResourceKind.Secret, _key.Namespace, _key.Name + suffix, ct);
+            if (secret?.Get("metadata", "ownerReferences") is not JsonArray refs) continue;
+            foreach (var r in refs.OfType<JsonObject>())
+            {
+                if (r.GetString("kind") == "KubeadmConfig" && r.Get("controller")?.GetValue<bool>() == true && r.GetString("name") is { } name)
+                    owners.Add(name);
+            }
+        }
+        return owners;
+    }
+
+    /// <summary>DESIGN §4 rule 1 before a writing step: Blocked with every reason, or null when it is safe to go on.</summary>
+    private async Task<StepOutcome?> GateAsync(StepRequest request, CancellationToken ct)
+    {
+        var observed = await ObserveAsync(ct);
+        var exempt = new List<string>();
+        if (request.Machine is { } m)
+        {
+            exempt.Add(m.OldMachine);
+            exempt.Add(ReplacementNameFor(request, m.OldMachine));
+            if (m.Replacement is { } r) exempt.Add(r);
+        }
+        var blockers = SafetyCheck.Blockers(observed.Observation, exempt, _cluster.ToString());
+        return blockers.Count == 0 ? null : new StepOutcome.Blocked(string.Join("; ", blockers));
+    }
+
+    private static string ReplacementNameFor(StepRequest request, string oldMachine)
+    {
+        var hop = KubernetesVersion.Parse(request.State.CurrentHopVersion);
+        var final = KubernetesVersion.Parse(request.State.Hops.Count > 0 ? request.State.Hops[^1] : request.State.TargetVersion);
+        return ReplacementName.For(oldMachine, request.UpgradeId, hop, final);
+    }
+
+    private async Task<StepOutcome> PreflightAsync(StepRequest request, CancellationToken ct)
+    {
+        var observed = await ObserveAsync(ct, withClaimAndOwners: true);
+        var state = request.State;
+        if (!KubernetesVersion.TryParse(state.TargetVersion, out var target, out var error))
+            return new StepOutcome.Refused($"target version of upgrade {state.UpgradeId}: {error}");
+
+        var refusals = new List<string>();
+        var versions = new List<KubernetesVersion>();
+        foreach (var m in observed.Machines.Where(m => !MachineJson.Deleting(m)))
+        {
+            if (KubernetesVersion.TryParse(MachineJson.Version(m), out var v, out var why)) versions.Add(v);
+            else refusals.Add($"Machine {_cluster.Namespace}/{MachineJson.Name(m)} field spec.version: {why}");
+        }
+        var kubelets = observed.Nodes
+            .Where(n => KubernetesVersion.TryParse(n.KubeletVersion, out _))
+            .Select(n => new NodeKubelet(n.Name, KubernetesVersion.Parse(n.KubeletVersion), n.IsControlPlane));
+        var plan = UpgradePlanner.Plan(_cluster.ToString(), versions, target, kubelets);
+        refusals.AddRange(plan.Errors.Select(f => f.Message));
+        var hops = plan.Hops.Select(h => h.To.ToString()).ToList();
+
+        // Rule 12: the replacement must boot the target; refuse now, naming the field, when the clone cannot tell.
+        if (refusals.Count == 0 && state.Hops.Count == 0 && hops.Count > 0)
+            refusals.AddRange(await CloneFindingsAsync(request, observed.Machines, KubernetesVersion.Parse(hops[0]), ct));
+
+        var report = new PreflightReport(observed.Observation, plan.Current.ToString(), hops, refusals);
+        return new StepOutcome.Succeeded(Preflight: report);
+    }
+
+    private async Task<IEnumerable<string>> CloneFindingsAsync(StepRequest request, IReadOnlyList<JsonObject> machines, KubernetesVersion hop, CancellationToken ct)
+    {
+        var old = machines.FirstOrDefault(m => !MachineJson.Deleting(m) && MachineJson.ReplacementFor(m) is null
+                                               && KubernetesVersion.TryParse(MachineJson.Version(m), out var v) && v < hop);
+        if (old is null) return [];
+        var name = MachineJson.Name(old);
+        var findings = new List<string>();
+        var infra = await GetReferencedAsync(old, "infrastructureRef", ct);
+        if (infra is not null)
+        {
+            var clone = InfrastructureMachineCloner.Clone(infra, name + "-preflight", hop, name, ParsePatch(request.State.Options.InfrastructurePatch, "--infra-patch"));
+            findings.AddRange(clone.Findings.Where(f => f.IsError).Select(f => f.Message));
+        }
+        var bootstrap = await GetReferencedAsync(old, "bootstrap.configRef", ct);
+        if (bootstrap is not null)
+        {
+            var clone = BootstrapConfigCloner.CloneAsControlPlaneJoin(bootstrap, name + "-preflight", hop, name, ParsePatch(request.State.Options.BootstrapPatch, "--bootstrap-patch"));
+            findings.AddRange(clone.Findings.Where(f => f.IsError).Select(f => f.Message));
+        }
+        return findings;
+    }
+
+    /// <summary>GETs the object a Machine's spec.&lt;path&gt; reference names (same namespace).</summary>
+    private async Task<JsonObject?> GetReferencedAsync(JsonObject machine, string refPath, CancellationToken ct)
+    {
+        if (machine.Get("spec." + refPath) is not JsonObject reference) return null;
+        var kind = ResourceKind.FromApiVersionAndKind(reference.GetString("apiVersion") ?? "", reference.GetString("kind") ?? "");
+        var name = reference.GetString("name") ?? "";
+        return await Api.GetAsync(kind, reference.GetString("namespace") ?? _key.Namespace, name, ct);
+    }
+
+    private static ResourceKind ReferencedKind(JsonObject machine, string refPath) =>
+        machine.Get("spec." + refPath) is JsonObject reference
+            ? ResourceKind.FromApiVersionAndKind(reference.GetString("apiVersion") ?? "", reference.GetString("kind") ?? "")
+            : throw new InvalidOperationException($"Machine {MachineJson.Name(machine)} has no spec.{refPath}");
+
+    private async Task<StepOutcome> ClaimAsync(StepRequest request, CancellationToken ct)
+    {
+        var result = await Api.ClaimClusterAsync(_key, request.UpgradeId, ct);
+        return result.Succeeded ? new StepOutcome.Succeeded(result.Message) : new StepOutcome.Refused(result.Message);
+    }
+
+    private async Task<StepOutcome> ReleaseClaimAsync(StepRequest request, CancellationToken ct)
+    {
+        var result = await Api.ReleaseClusterAsync(_key, request.UpgradeId, ct);
+        // Held by another id: it is not ours to release; nothing of ours is left on the Cluster.
+        return new StepOutcome.Succeeded(result.Message);
+    }
+}

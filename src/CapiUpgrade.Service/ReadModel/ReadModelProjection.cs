@@ -1,0 +1,104 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CapiUpgrade.Service.ReadModel;
+
+/// <summary>Folds the events of one journal tag into the <see cref="FleetView"/>.</summary>
+public interface IJournalProjector
+{
+    string Tag { get; }
+    void Project(EventEnvelope envelope, FleetView view);
+}
+
+/// <summary>
+/// Feeds the read model from the journal by tag (Akka.Persistence.Sql.Query): first every stored
+/// event (so a restarted service answers with the full history), then live events. A broken query
+/// restarts from the last offset it folded.
+/// </summary>
+public sealed class ReadModelProjection
+{
+    private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _pending;
+
+    /// <summary>Completes once every event stored before the start has been folded.</summary>
+    public Task CaughtUp => _caughtUp.Task;
+
+    public void Start(ActorSystem system, FleetView view, IReadOnlyList<IJournalProjector> projectors, ILogger logger)
+    {
+        var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var materializer = system.Materializer();
+        _pending = projectors.Count;
+        if (_pending == 0) _caughtUp.TrySetResult();
+        foreach (var projector in projectors)
+            _ = RunAsync(journal, materializer, view, projector, logger, system.WhenTerminated);
+    }
+
+    private async Task RunAsync(SqlReadJournal journal, IMaterializer materializer, FleetView view, IJournalProjector projector, ILogger logger, Task terminated)
+    {
+        Offset offset = Offset.NoOffset();
+        var caughtUp = false;
+        var failures = 0;
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (!terminated.IsCompleted)
+        {
+            try
+            {
+                var source = caughtUp ? journal.EventsByTag(projector.Tag, offset) : journal.CurrentEventsByTag(projector.Tag, offset);
+                await source.RunForeach(envelope =>
+                {
+                    try
+                    {
+                        projector.Project(envelope, view);
+                    }
+                    catch (Exception e)
+                    {
+                        logger.LogWarning(e, "read model: cannot fold event {Type} of {PersistenceId} #{SequenceNr}; skipped",
+                            envelope.Event?.GetType().Name, envelope.PersistenceId, envelope.SequenceNr);
+                    }
+                    offset = envelope.Offset;
+                }, materializer);
+                if (!caughtUp)
+                {
+                    caughtUp = true;
+                    if (Interlocked.Decrement(ref _pending) == 0) _caughtUp.TrySetResult();
+                    continue;
+                }
+            }
+            catch (Exception e) when (!terminated.IsCompleted)
+            {
+                failures++;
+                // On a fresh database the journal creates its tables on first use: the first queries may fail.
+                if (failures > 5)
+                    logger.LogWarning(e, "read model: the query of tag {Tag} failed; retrying from offset {Offset} in {Delay}", projector.Tag, offset, delay);
+                else
+                {
+                    await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(200)), terminated);
+                    continue;
+                }
+            }
+            catch (Exception)
+            {
+                return;
+            }
+            await Task.WhenAny(Task.Delay(delay), terminated);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 10_000));
+        }
+    }
+}
+
+public static class ReadModelWiring
+{
+    public static AkkaConfigurationBuilder WithReadModel(this AkkaConfigurationBuilder akka, IServiceProvider services) =>
+        akka.AddStartup((system, _) =>
+        {
+            var projection = services.GetRequiredService<ReadModelProjection>();
+            projection.Start(system, services.GetRequiredService<FleetView>(), services.GetServices<IJournalProjector>().ToList(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger<ReadModelProjection>());
+        });
+}

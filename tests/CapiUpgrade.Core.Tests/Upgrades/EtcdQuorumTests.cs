@@ -1,0 +1,60 @@
+using CapiUpgrade.Core.Upgrades;
+
+namespace CapiUpgrade.Core.Tests.Upgrades;
+
+public class EtcdQuorumTests
+{
+    private static ObservedEtcdMember Voter(string name, bool healthy = true) => new(0, name, false, healthy);
+    private static ObservedEtcdMember Learner(string name, bool healthy = true) => new(0, name, true, healthy);
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    [InlineData(4, 3)]
+    [InlineData(5, 3)]
+    public void Quorum_is_a_majority_of_voters(int voters, int quorum) => Assert.Equal(quorum, EtcdQuorum.Quorum(voters));
+
+    [Fact]
+    public void Removing_a_voter_of_four_healthy_is_safe() =>
+        Assert.True(EtcdQuorum.CanRemove(new[] { Voter("a"), Voter("b"), Voter("c"), Voter("d") }, "a").Safe);
+
+    [Fact]
+    public void Learners_do_not_count_toward_quorum()
+    {
+        // 2 voters + a healthy learner: removing a voter leaves 1 voter, which is quorum of 1 — but
+        // with the other voter unhealthy, the learner must not rescue it.
+        var members = new[] { Voter("a"), Voter("b", healthy: false), Learner("new") };
+        var (safe, reason) = EtcdQuorum.CanRemove(members, "a");
+        Assert.False(safe);
+        Assert.Contains("quorum needs 1", reason);
+    }
+
+    [Fact]
+    public void Removing_the_only_voter_is_never_safe() =>
+        Assert.False(EtcdQuorum.CanRemove(new[] { Voter("a"), Learner("b") }, "a").Safe);
+
+    [Fact]
+    public void Removing_an_unhealthy_voter_of_three_when_the_others_are_healthy_is_safe() =>
+        Assert.True(EtcdQuorum.CanRemove(new[] { Voter("a", false), Voter("b"), Voter("c") }, "a").Safe);
+
+    [Fact]
+    public void Removing_a_healthy_voter_when_another_is_down_is_refused_with_numbers()
+    {
+        var (safe, reason) = EtcdQuorum.CanRemove(new[] { Voter("a"), Voter("b", false), Voter("c") }, "a");
+        // 2 voters left, 1 healthy, quorum of 2 is 2.
+        Assert.False(safe);
+        Assert.Contains("1 healthy voting member(s) of 2", reason);
+    }
+
+    [Fact]
+    public void Removing_an_absent_member_is_safe_while_quorum_holds() =>
+        Assert.True(EtcdQuorum.CanRemove(new[] { Voter("a"), Voter("b"), Voter("c") }, "gone").Safe);
+
+    [Fact]
+    public void Healthy_quorum_ignores_learners()
+    {
+        Assert.True(EtcdQuorum.HasHealthyQuorum(new[] { Voter("a"), Voter("b"), Voter("c", false), Learner("d", false) }));
+        Assert.False(EtcdQuorum.HasHealthyQuorum(new[] { Voter("a"), Voter("b", false), Voter("c", false), Learner("d") }));
+    }
+}

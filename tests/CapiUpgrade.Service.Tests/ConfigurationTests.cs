@@ -1,0 +1,59 @@
+using CapiUpgrade.Service.Hosting;
+
+namespace CapiUpgrade.Service.Tests;
+
+public sealed class ConfigurationTests
+{
+    [Fact]
+    public void Embedded_defaults_run_with_zero_setup()
+    {
+        var options = ServiceOptions.Resolve(new ServiceOptions.Flags(), _ => null);
+
+        Assert.Equal("127.0.0.1:9110", options.Listen.ToString());
+        Assert.Equal("127.0.0.1:9111", options.Http.ToString());
+        Assert.Equal(PersistenceProvider.Sqlite, options.Persistence);
+        Assert.Equal("capi-upgrade-service.db", options.SqliteFile);
+        Assert.Null(options.Token);
+        Assert.Equal("eventsourced", options.Hocon.GetString("akka.cluster.sharding.remember-entities-store"));
+        Assert.Equal(50, options.Hocon.GetInt("capi-upgrade.engine.snapshot-every"));
+    }
+
+    [Fact]
+    public void Environment_overrides_the_file_which_overrides_the_defaults_and_flags_override_all()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, "capi-upgrade.service { listen = \"127.0.0.1:7000\", http = \"127.0.0.1:7001\" }");
+        var env = new Dictionary<string, string>
+        {
+            [ServiceConfiguration.ConfigFileEnvironmentVariable] = file,
+            [ServiceConfiguration.HoconEnvironmentVariable] = "capi-upgrade.service.http = \"127.0.0.1:7002\"",
+        };
+
+        var layered = ServiceOptions.Resolve(new ServiceOptions.Flags(), k => env.GetValueOrDefault(k));
+        var flagged = ServiceOptions.Resolve(new ServiceOptions.Flags { Http = "127.0.0.1:7003" }, k => env.GetValueOrDefault(k));
+
+        Assert.Equal("127.0.0.1:7000", layered.Listen.ToString());
+        Assert.Equal("127.0.0.1:7002", layered.Http.ToString());
+        Assert.Equal("127.0.0.1:7003", flagged.Http.ToString());
+    }
+
+    [Theory]
+    [InlineData("--db", "--postgres", "exclusive")]
+    [InlineData("--listen", "nonsense", "HOST:PORT")]
+    [InlineData("--token-file", "/nonexistent/token", "does not exist")]
+    [InlineData("--kubeconfig", "Bad_Name=/tmp/x", "DNS label")]
+    public void Wrong_flags_say_what_to_fix(string flag, string value, string expected)
+    {
+        var flags = flag switch
+        {
+            "--db" => new ServiceOptions.Flags { Db = "a.db", Postgres = "Host=x" },
+            "--listen" => new ServiceOptions.Flags { Listen = value },
+            "--token-file" => new ServiceOptions.Flags { TokenFile = value },
+            _ => new ServiceOptions.Flags { Kubeconfigs = [value] },
+        };
+
+        var e = Assert.Throws<ServiceStartException>(() => ServiceOptions.Resolve(flags, _ => null));
+
+        Assert.Contains(expected, e.Message);
+    }
+}
