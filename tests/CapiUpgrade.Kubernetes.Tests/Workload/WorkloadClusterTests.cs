@@ -37,6 +37,7 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
         _access = ManagementClusterAccess.FromConfiguration(new k8s.KubernetesClientConfiguration { Host = _management.Url }, options: new KubernetesAccessOptions
         {
             Watch = new WatchOptions { ReconnectDelay = TimeSpan.FromMilliseconds(10), WorkloadWatchLinger = TimeSpan.FromMilliseconds(300) },
+            Etcd = new CapiUpgrade.Kubernetes.Retries.RetryOptions { MaxAttempts = 4, InitialDelay = TimeSpan.FromMilliseconds(50), MaxDelay = TimeSpan.FromMilliseconds(200) },
         });
         await _access.Api.CreateOrGetAsync(ResourceKind.Secret, CapiObjects.Secret(Ns, "c1-kubeconfig", new Dictionary<string, string> { ["value"] = _workload.Kubeconfig() }), CancellationToken.None);
     }
@@ -234,6 +235,45 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
 
         var e = await Assert.ThrowsAsync<EtcdOperationException>(() => _access.Etcd.ConnectAsync(new ClusterKey(Ns, "c9"), CancellationToken.None));
         Assert.Contains("default/c9-etcd", e.Message);
+        _access.Etcd.Forget(C1);
+    }
+
+    [Fact]
+    public async Task An_etcd_connection_whose_members_were_all_replaced_finds_them_again_from_the_static_pods()
+    {
+        await using var etcdServer = new SimulatedEtcdServer();
+        var etcdCa = Simulator.Pki.CertificateAuthority.Create("c1-etcd", TestKeys.Pool);
+        await using var etcd = new SimulatedEtcdCluster("default/c1", etcdCa, etcdServer);
+        await etcd.BootstrapAsync(["cp-0", "cp-1", "cp-2"]);
+        var pods = _workload.Registry.FindByKind("v1", "Pod")!;
+        foreach (var member in etcd.Processes)
+            Put("Pod", "kube-system", StaticPod("etcd", member.Name, ready: true, member.ClientUrl));
+        await _access.Api.CreateOrGetAsync(ResourceKind.Secret, CapiObjects.Secret(Ns, "c1-etcd",
+            new Dictionary<string, string> { ["tls.crt"] = etcdCa.CertificatePem, ["tls.key"] = etcdCa.KeyPem }), CancellationToken.None);
+        var adapter = await _access.Etcd.ConnectAsync(C1, CancellationToken.None);
+        Assert.Equal(3, (await adapter.ListMembersAsync(CancellationToken.None)).Count);
+
+        // Behind the adapter's back, every member is replaced (as an upgrade run elsewhere would do).
+        foreach (var name in new[] { "cp-3", "cp-4", "cp-5" })
+        {
+            await etcd.JoinAsync(name);
+            Put("Pod", "kube-system", StaticPod("etcd", name, ready: true, etcd.ClientUrlOf(name)));
+        }
+        using (var client = etcd.Connect(etcd.ClientUrlOf("cp-3")!))
+        {
+            var list = await client.MemberListAsync(new Etcdserverpb.MemberListRequest());
+            foreach (var old in list.Members.Where(m => m.Name is "cp-0" or "cp-1" or "cp-2"))
+                await client.MemberRemoveAsync(new Etcdserverpb.MemberRemoveRequest { ID = old.ID });
+        }
+        foreach (var name in new[] { "cp-0", "cp-1", "cp-2" })
+        {
+            await etcd.StopMemberAsync(name);
+            _workload.Store.Delete(pods, "kube-system", $"etcd-{name}");
+        }
+
+        var members = await adapter.ListMembersAsync(CancellationToken.None);
+        Assert.Equal(["cp-3", "cp-4", "cp-5"], members.Select(m => m.Name).Order());
+        Assert.All(adapter.Endpoints, url => Assert.Contains(url, new[] { "cp-3", "cp-4", "cp-5" }.Select(n => etcd.ClientUrlOf(n))));
         _access.Etcd.Forget(C1);
     }
 }
