@@ -73,6 +73,15 @@ public interface IWorkloadClusters : IAsyncDisposable
     /// <see cref="Watching.ISharedWatches"/>.
     /// </summary>
     Task<WorkloadWatchSubscription> WatchAsync(ClusterKey cluster, Action<WorkloadEvent> onEvent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The cluster's Nodes from its running watch (no request), or null when it is not being watched — then use
+    /// <see cref="IWorkloadCluster.ListNodesAsync"/>.
+    /// </summary>
+    IReadOnlyList<NodeInfo>? CachedNodes(ClusterKey cluster);
+
+    /// <summary>The cluster's kube-system Pods from its running watch (no request), or null when it is not being watched.</summary>
+    IReadOnlyList<PodInfo>? CachedPods(ClusterKey cluster);
 }
 
 /// <summary>A live workload watch subscription; <see cref="Nodes"/>/<see cref="Pods"/> are the state at subscription time.</summary>

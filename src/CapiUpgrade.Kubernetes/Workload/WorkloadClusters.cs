@@ -123,6 +123,17 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
             });
     }
 
+    public IReadOnlyList<NodeInfo>? CachedNodes(ClusterKey cluster) => Entry(cluster)?.Nodes.Cached(cluster)?.Select(WorkloadParsing.ToNode).ToList();
+
+    public IReadOnlyList<PodInfo>? CachedPods(ClusterKey cluster) => Entry(cluster)?.Pods.Cached(cluster)?.Select(WorkloadParsing.ToPod).ToList();
+
+    private WatchEntry? Entry(ClusterKey cluster)
+    {
+        _watchGate.Wait();
+        try { return _watches.TryGetValue(cluster, out var entry) && !entry.Nodes.IsFailed && !entry.Pods.IsFailed ? entry : null; }
+        finally { _watchGate.Release(); }
+    }
+
     /// <summary>True while the cluster's Node/Pod watches run (tests).</summary>
     internal bool IsWatching(ClusterKey cluster)
     {

@@ -200,6 +200,9 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
         await Eventually.AwaitAsync(() => events.Any(e => e.Node is { Name: "cp-2", Ready: true } && e.Type == ResourceEventType.Modified)
             && events.Any(e => e.Pod is { Name: "etcd-cp-2", Ready: true }), "cp-2 and its etcd pod turn Ready");
 
+        Assert.Equal(["cp-1", "cp-2"], _access.Workloads.CachedNodes(C1)!.Select(n => n.Name).Order());
+        Assert.Contains(_access.Workloads.CachedPods(C1)!, p => p is { Name: "etcd-cp-2", Ready: true });
+        Assert.Null(_access.Workloads.CachedNodes(new ClusterKey(Ns, "c9")));
         first.Dispose();
         Assert.True(IsWatching());
         second.Dispose();
@@ -210,6 +213,7 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
         Assert.Equal(1, _workload.Requests.Count("watch", "nodes"));
         third.Dispose();
         await Eventually.AwaitAsync(() => !IsWatching(), "watches stopped after the last subscriber left");
+        Assert.Null(_access.Workloads.CachedNodes(C1));
         await Eventually.AwaitAsync(() => _workload.Store.WatcherCount == 0, "the server has no open watch");
     }
 
