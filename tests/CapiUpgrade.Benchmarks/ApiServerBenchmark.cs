@@ -52,7 +52,8 @@ public static class ApiServerBenchmark
 
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         await ListThroughput(http, servers, seconds);
-        await WatchThroughputAndLatency(http, servers[0], watcherCount, writes);
+        using var watchHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue }) { Timeout = Timeout.InfiniteTimeSpan };
+        await WatchThroughputAndLatency(watchHttp, servers[0], watcherCount, writes);
 
         foreach (var h in hosts) await h.DisposeAsync();
         return 0;
@@ -145,7 +146,11 @@ public static class ApiServerBenchmark
                 Interlocked.Increment(ref received[w]);
             }
         }).ToList();
-        while (Volatile.Read(ref ready) < watcherCount) await Task.Delay(10);
+        while (Volatile.Read(ref ready) < watcherCount)
+        {
+            if (cts.IsCancellationRequested) throw new TimeoutException($"only {ready} of {watcherCount} watches opened");
+            await Task.Delay(10);
+        }
         await Task.Delay(200); // let every watch register before the first write
 
         // throughput: a burst of writes, every watcher receives every event
