@@ -130,6 +130,8 @@ internal static class RequestHandler
                 throw NotFound(request.Path.Value ?? "");
             statusOnly = true;
         }
+        if (query["dryRun"].ToString() is { Length: > 0 } dryRun)
+            throw ApiException.BadRequest($"dryRun={dryRun} is not supported by the simulated API server; send the request without dryRun (kubectl: drop --dry-run=server, or use --dry-run=client)");
         var strict = string.Equals(query["fieldValidation"].ToString(), "Strict", StringComparison.OrdinalIgnoreCase);
         var verb = Verb(request.Method, p.Name is not null, query["watch"].ToString());
         server.Requests.Add(verb, type.QualifiedName);

@@ -12,7 +12,8 @@ namespace CapiUpgrade.Simulator.ApiServer.Schema;
 /// unknown fields are pruned (or, with fieldValidation=Strict, rejected with 400 "strict decoding error"),
 /// nulls of non-nullable fields are pruned, then type, required, enum, format (int32, int64, date-time, byte),
 /// length, range, pattern and item counts are checked; failures are one 422 Invalid with every field path.
-/// Not evaluated: x-kubernetes-validations (CEL), defaults, list-type uniqueness.
+/// Defaults of the schema are applied to missing properties of objects that are present.
+/// Not evaluated: x-kubernetes-validations (CEL), list-type uniqueness.
 /// </summary>
 public sealed class CrdSchemaValidator : IObjectValidator
 {
@@ -27,6 +28,7 @@ public sealed class CrdSchemaValidator : IObjectValidator
         var walk = new Walk();
         lock (_patterns)
         {
+            ApplyDefaults(obj, schema["properties"] as JsonObject);
             foreach (var (key, value) in obj.ToList())
             {
                 if (key is "apiVersion" or "kind" or "metadata") continue;
@@ -55,6 +57,16 @@ public sealed class CrdSchemaValidator : IObjectValidator
                 string.Join(", ", walk.Unknown.Select(u => $"unknown field \"{u}\"")));
         if (walk.Errors.Count > 0) throw ApiException.Invalid(type, name, walk.Errors);
         return obj;
+    }
+
+    /// <summary>Structural-schema defaulting: a missing property with a default gets it (only inside objects that exist).</summary>
+    private static void ApplyDefaults(JsonObject obj, JsonObject? properties)
+    {
+        if (properties is null) return;
+        foreach (var (key, propertySchema) in properties)
+        {
+            if (propertySchema?["default"] is { } value && !obj.ContainsKey(key)) obj[key] = value.DeepClone();
+        }
     }
 
     private sealed class Walk
@@ -144,6 +156,7 @@ public sealed class CrdSchemaValidator : IObjectValidator
         var additional = schema["additionalProperties"] as JsonObject;
         var preserve = schema["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() == true;
         var embedded = schema["x-kubernetes-embedded-resource"]?.GetValue<bool>() == true;
+        ApplyDefaults(obj, properties);
         foreach (var (key, value) in obj.ToList())
         {
             var childPath = path + "." + key;
