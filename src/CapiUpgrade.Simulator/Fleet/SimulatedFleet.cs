@@ -43,7 +43,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     }
 
     public SimulatedFleetOptions Options { get; }
-    /// <summary>The management API server (plain HTTP on 127.0.0.1, like `sim serve`).</summary>
+    /// <summary>The management API server (HTTPS on 127.0.0.1, client certificate in <see cref="ManagementKubeconfig"/>; or the one given to StartAsync).</summary>
     public KubeApiServer Management { get; }
     public string ManagementUrl => Management.Url;
     public string ManagementKubeconfig => Management.Kubeconfig();
@@ -66,7 +66,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     public bool TryGetCluster(string key, out SimulatedCluster cluster) => _byKey.TryGetValue(key, out cluster!);
 
     /// <summary>Creates the fleet and starts its controllers; returns once everything is serving.</summary>
-    /// <param name="management">An already running management API server to create the fleet in (e.g. the one of `sim serve`); null = start one (plain HTTP with a bearer token).</param>
+    /// <param name="management">An already running management API server to create the fleet in (e.g. the one of `sim serve`); null = start one (TLS, client certificate).</param>
     public static async Task<SimulatedFleet> StartAsync(SimulatedFleetOptions? options = null, CancellationToken cancellationToken = default, KubeApiServer? management = null)
     {
         options ??= new SimulatedFleetOptions();
@@ -83,14 +83,23 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
             _ => RealEtcdCluster.IsAvailable() && options.Clusters <= 10 ? EtcdMode.Real : EtcdMode.Simulated,
         };
         var ownsManagement = management is null;
-        // A bearer token: KubernetesClient refuses a kubeconfig whose user has no credentials at all.
-        management ??= await KubeApiServer.StartAsync(new KubeApiServerOptions
+        if (management is null)
         {
-            Name = "management",
-            Port = options.ManagementPort,
-            Validator = options.ManagementValidator,
-            BearerToken = "capi-sim-" + Guid.NewGuid().ToString("N")[..16],
-        }, cancellationToken);
+            // TLS with a client certificate, as a real management cluster: kubectl sends no bearer token over
+            // plain HTTP, and KubernetesClient refuses a kubeconfig whose user has no credentials.
+            var ca = CertificateAuthority.Create("management-ca", options.Keys ?? RsaKeySource.Shared);
+            var admin = ca.IssueClient("kubernetes-admin", "system:masters");
+            management = await KubeApiServer.StartAsync(new KubeApiServerOptions
+            {
+                Name = "management",
+                Port = options.ManagementPort,
+                Validator = options.ManagementValidator,
+                ServerCertificate = ca.IssueServer("kube-apiserver", ["kubernetes", "kubernetes.default"]).Certificate,
+                ServerCaPem = ca.CertificatePem,
+                ClientCertificateAuthority = ca.Certificate,
+                AdminClientCertificate = admin.Certificate,
+            }, cancellationToken);
+        }
         var fleet = new SimulatedFleet(options with { Version = version }, management, mode) { _ownsManagement = ownsManagement };
         try
         {
