@@ -58,6 +58,17 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     /// <summary>Wall time of <see cref="StartAsync"/>.</summary>
     public TimeSpan StartupTime { get; private set; }
 
+    /// <summary>Wall time per start-up phase (certificates, API servers, etcd, objects, controllers), for benchmarks.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> StartupPhases => _phases;
+
+    private readonly Dictionary<string, TimeSpan> _phases = new(StringComparer.Ordinal);
+
+    private void Phase(string name, Stopwatch watch)
+    {
+        lock (_phases) _phases[name] = (_phases.TryGetValue(name, out var t) ? t : TimeSpan.Zero) + watch.Elapsed;
+        watch.Restart();
+    }
+
     public SimulatedCluster Cluster(string key) => _byKey.TryGetValue(key, out var c) ? c
         : throw new ArgumentException($"no cluster '{key}' in this fleet (give namespace/name); clusters: {string.Join(", ", _clusters.Take(10).Select(x => x.Key))}{(_clusters.Count > 10 ? ", ..." : "")}.", nameof(key));
 
@@ -104,7 +115,9 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
         try
         {
             await fleet.CreateClustersAsync(cancellationToken);
+            var controllers = Stopwatch.StartNew();
             await fleet.StartControllersAsync(cancellationToken);
+            fleet.Phase("controllers", controllers);
         }
         catch
         {
@@ -130,6 +143,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
         for (var start = 0; start < o.Clusters; start += o.BatchSize)
         {
             var count = Math.Min(o.BatchSize, o.Clusters - start);
+            var phase = Stopwatch.StartNew();
             var plans = Enumerable.Range(start, count).AsParallel().AsOrdered().Select(i =>
             {
                 var ns = namespaces[i % namespaces.Count];
@@ -140,6 +154,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 var machines = Enumerable.Range(0, o.ControlPlaneReplicas).Select(r => $"{name}-cp-{r}").ToList();
                 return (ns, name, certs, serving, admin, machines);
             }).ToList();
+            Phase("certificates", phase);
             var host = await KubeApiServerHost.StartAsync(plans.Select(p => new KubeApiServerOptions
             {
                 Name = p.name,
@@ -149,6 +164,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 AdminClientCertificate = p.admin.Certificate,
             }).ToList(), ct);
             lock (_hosts) _hosts.Add(host);
+            Phase("api servers", phase);
 
             var etcds = new EtcdCluster[count];
             if (EtcdMode == EtcdMode.Simulated)
@@ -167,6 +183,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 for (var i = 0; i < count; i++) etcds[i] = new RealEtcdCluster($"{plans[i].ns}/{plans[i].name}", plans[i].certs.EtcdCa);
                 await Task.WhenAll(etcds.Select((e, i) => e.BootstrapAsync(plans[i].machines, ct)));
             }
+            Phase("etcd", phase);
 
             for (var i = 0; i < count; i++)
             {
@@ -179,6 +196,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 _clusters.Add(cluster);
                 _byKey[cluster.Key] = cluster;
             }
+            Phase("objects", phase);
         }
     }
 
