@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CapiUpgrade.Simulator.ApiServer;
+using CapiUpgrade.Simulator.ApiServer.Schema;
 using CapiUpgrade.Simulator.ApiServer.Tls;
 
 namespace CapiUpgrade.Cli.Sim;
@@ -62,7 +63,8 @@ public static class SimCommands
                 await Console.Error.WriteLineAsync($"--crds: the folder {crds.FullName} does not exist; pass a folder of CRD YAML files (e.g. ../shared/capi-crds/v1.10.10).");
                 return 2;
             }
-            await Console.Error.WriteLineAsync("--crds: schema validation is not available in this build yet; serving without it.");
+            serverOptions = CrdLoader.Apply(serverOptions, crds.FullName);
+            Console.WriteLine($"validating custom resources against the CRDs of {crds.FullName}");
         }
         if (tls)
         {

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace CapiUpgrade.Simulator.ApiServer;
@@ -36,6 +38,8 @@ public sealed class KubeApiServerHost : IAsyncDisposable
         var listeners = new ListenOptions[servers.Count];
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
+        // A library must not take over the process's Ctrl-C/SIGTERM handling (ConsoleLifetime would).
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -103,4 +107,12 @@ public sealed class KubeApiServerHost : IAsyncDisposable
         await _app.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>A host lifetime that installs no signal handlers: the embedding program decides when to stop.</summary>
+internal sealed class EmbeddedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

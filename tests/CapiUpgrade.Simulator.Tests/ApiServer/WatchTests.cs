@@ -176,4 +176,54 @@ public sealed class WatchTests : IAsyncLifetime
         Assert.Equal("Running", ((JsonElement)events.Current.Item2).GetProperty("status").GetProperty("phase").GetString());
         await events.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Cutting_watches_ends_open_streams_and_a_resumed_watch_misses_nothing()
+    {
+        await Create("cut");
+        var rv = (await _client.ListNamespacedConfigMapAsync("default")).Metadata.ResourceVersion;
+        using var cts = new CancellationTokenSource(Deadline);
+        var events = _client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: rv, cancellationToken: cts.Token).GetAsyncEnumerator(cts.Token);
+        await Touch("cut", "before-cut");
+        Assert.Equal("before-cut", (await Take(events, 1))[0].Object.Data["v"]);
+        rv = events.Current.Item2.Metadata.ResourceVersion;
+        var ended = events.MoveNextAsync().AsTask();
+        Assert.Equal(1, _server.Faults.CutWatches());
+        Assert.False(await ended, "the watch stream should end when the server cuts it");
+        await events.DisposeAsync();
+
+        await Touch("cut", "after-cut");
+        var resumed = _client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: rv, cancellationToken: cts.Token).GetAsyncEnumerator(cts.Token);
+        var seen = await Take(resumed, 1);
+        Assert.Equal("after-cut", seen[0].Object.Data["v"]);
+        await resumed.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Injected_errors_come_as_status_objects_for_the_chosen_verb_and_resource_only()
+    {
+        _server.Faults.Add(new FaultRule { Verb = "update", Resource = "configmaps", ErrorCode = 500 });
+        try
+        {
+            var cm = await Create("faulty");
+            var e = await Assert.ThrowsAsync<HttpOperationException>(() => _client.ReplaceNamespacedConfigMapAsync(cm, "faulty", "default"));
+            Assert.Equal(System.Net.HttpStatusCode.InternalServerError, e.Response.StatusCode);
+            Assert.Equal("InternalError", JsonDocument.Parse(e.Response.Content).RootElement.GetProperty("reason").GetString());
+            Assert.Equal("0", (await Touch("faulty", "0")).Data["v"]); // patch is not affected
+        }
+        finally
+        {
+            _server.Faults.Clear();
+        }
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(Deadline);
+        while (!condition())
+        {
+            cts.Token.ThrowIfCancellationRequested();
+            await Task.Delay(10, cts.Token);
+        }
+    }
 }

@@ -183,7 +183,6 @@ public sealed partial class ObjectStore
                 if (nsObj.IsDeleting)
                     throw new ApiException(403, "Forbidden", $"{type.QualifiedName} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", name, type.Group, type.Plural);
             }
-            if (Find(type, ns, name) is not null) throw ApiException.AlreadyExists(type, name);
 
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = Now();
@@ -200,6 +199,7 @@ public sealed partial class ObjectStore
                 (metadata["labels"] ??= new JsonObject())["kubernetes.io/metadata.name"] = name;
             }
             obj = Validate(type, name, obj, strictFields);
+            if (Find(type, ns, name) is not null) throw ApiException.AlreadyExists(type, name);
             var stored = Commit(type, null, obj, WatchEventKind.Added);
             return stored.Node.DeepClone().AsObject();
         }
@@ -249,9 +249,14 @@ public sealed partial class ObjectStore
                     $"Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")]);
             return;
         }
-        // RBAC names are path segments in the real server (kubeadm's Role "kubeadm:kubelet-config" has a colon).
-        if (type.Group == "rbac.authorization.k8s.io" && name is not ("." or "..") && !name.Contains('/') && !name.Contains('%'))
+        if (type.Group == "rbac.authorization.k8s.io")
+        {
+            // RBAC objects only need a valid path segment name (e.g. "kubeadm:kubelet-config").
+            if (name is "." or ".." || name.Contains('/') || name.Contains('%'))
+                throw ApiException.Invalid(type, name, [new FieldCause("FieldValueInvalid", "metadata.name",
+                    $"Invalid value: \"{name}\": may not be '.' or '..' and may not contain '/' or '%'")]);
             return;
+        }
         if (name.Length > 253 || !SubdomainRegex().IsMatch(name))
             throw ApiException.Invalid(type, name, [new FieldCause("FieldValueInvalid", "metadata.name",
                 $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")]);
@@ -260,6 +265,7 @@ public sealed partial class ObjectStore
     private JsonObject Validate(ResourceType type, string name, JsonObject obj, bool strictFields)
     {
         ValidateMetadataShapes(type, name, obj);
+        obj = Schema.BuiltInFields.Check(type, obj, strictFields);
         return Validator is null ? obj : Validator.Validate(type, name, obj, strictFields);
     }
 
