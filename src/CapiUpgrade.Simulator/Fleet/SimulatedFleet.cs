@@ -100,7 +100,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
             // plain HTTP, and KubernetesClient refuses a kubeconfig whose user has no credentials.
             var ca = CertificateAuthority.Create("management-ca", options.Keys ?? RsaKeySource.Shared);
             var admin = ca.IssueClient("kubernetes-admin", "system:masters");
-            management = await KubeApiServer.StartAsync(new KubeApiServerOptions
+            var serverOptions = new KubeApiServerOptions
             {
                 Name = "management",
                 Port = options.ManagementPort,
@@ -109,7 +109,9 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 ServerCaPem = ca.CertificatePem,
                 ClientCertificateAuthority = ca.Certificate,
                 AdminClientCertificate = admin.Certificate,
-            }, cancellationToken);
+            };
+            if (options.CrdDirectory is not null) serverOptions = ApiServer.Schema.CrdLoader.Apply(serverOptions, options.CrdDirectory);
+            management = await KubeApiServer.StartAsync(serverOptions, cancellationToken);
         }
         var fleet = new SimulatedFleet(options with { Version = version }, management, mode) { _ownsManagement = ownsManagement };
         try
