@@ -6,6 +6,7 @@ public static class BenchmarkCatalog
     public static readonly IReadOnlyDictionary<string, Func<string[], Task<int>>> All =
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
+            ["engine"] = EngineBenchmark.RunAsync,
             // ["apiserver"] = ApiServerBenchmark.RunAsync,
         };
 }
