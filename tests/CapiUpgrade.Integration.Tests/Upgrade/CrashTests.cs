@@ -88,7 +88,7 @@ public sealed class CrashTests(ITestOutputHelper output)
     }
 
     private static Task<FleetUnderTest> FleetAsync(int seed) =>
-        FleetUnderTest.StartAsync(new SimulatedFleetOptions { Etcd = FleetEtcd.Simulated, ProvisionDelay = TimeSpan.FromMilliseconds(400), RandomSeed = seed });
+        FleetUnderTest.StartAsync(new SimulatedFleetOptions { Etcd = FleetEtcd.Simulated, ProvisionDelay = TimeSpan.FromMilliseconds(250), RandomSeed = seed });
 
     [Fact]
     public async Task Killed_after_each_step_effect_then_rerun_ends_as_an_uninterrupted_upgrade()
@@ -126,7 +126,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         var effects = new Effects(f, c);
         for (var i = 0; i < 5; i++)
         {
-            var delay = TimeSpan.FromMilliseconds(random.Next(1500, 5000));
+            var delay = TimeSpan.FromMilliseconds(random.Next(800, 3000));
             using var engine = EngineProcess.Start(RunArgs(f, c));
             var deadline = DateTime.UtcNow + delay;
             while (DateTime.UtcNow < deadline && !engine.HasExited)
