@@ -8,5 +8,6 @@ public static class BenchmarkCatalog
         {
             ["apiserver"] = ApiServerBenchmark.RunAsync,
             ["fleet"] = FleetBenchmark.RunAsync,
+            ["engine"] = EngineBenchmark.RunAsync,
         };
 }

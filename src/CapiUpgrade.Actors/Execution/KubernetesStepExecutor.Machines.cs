@@ -13,7 +13,7 @@ namespace CapiUpgrade.Actors.Execution;
 
 public sealed partial class KubernetesStepExecutor
 {
-    private static readonly TimeSpan EtcdRecheck = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan EtcdRecheck = TimeSpan.FromMilliseconds(50);
 
     private static JsonObject AnnotationPatch(string key, string? value) => new()
     {

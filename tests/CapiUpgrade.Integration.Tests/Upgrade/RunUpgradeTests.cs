@@ -34,11 +34,7 @@ public sealed class RunUpgradeTests(ITestOutputHelper output)
         var (exit, text) = await RunAsync(Options(f, c, "v1.30.2"));
 
         Assert.True(exit == RunExitCodes.Succeeded, text);
-        var machines = f.ControlPlaneMachines(c);
-        Assert.Equal(3, machines.Count);
-        Assert.All(machines, m => Assert.Equal("v1.30.2", m["spec"]!["version"]!.GetValue<string>()));
-        Assert.DoesNotContain(machines, m => c.InitialMachines.Contains(m["metadata"]!["name"]!.GetValue<string>()));
         Assert.Contains("not upgraded yet", text);
-        Assert.True(f.Fleet.Observer.ViolationsOf(c.Key).Count == 0, string.Join("\n", f.Fleet.Observer.ViolationsOf(c.Key)));
+        await UpgradeAssertions.AssertUpgradedAsync(f, c, "v1.30.2");
     }
 }

@@ -1,0 +1,34 @@
+using CapiUpgrade.Cli.Run;
+using CapiUpgrade.Core.Upgrades;
+using CapiUpgrade.Simulator.Etcd;
+using CapiUpgrade.Simulator.Fleet;
+using Xunit.Abstractions;
+
+namespace CapiUpgrade.Integration.Tests.Upgrade;
+
+/// <summary>The one upgrade against real etcd processes (TLS, client certificates), as few as TOOLCHAIN.md advises.</summary>
+[Collection(RealEtcdCollection.Name)]
+public sealed class RealEtcdTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Three_node_control_plane_with_real_TLS_etcd_is_upgraded_end_to_end()
+    {
+        Assert.True(RealEtcdCluster.IsAvailable(), "etcd is not on PATH: install Debian etcd-server (tests/run-all.sh does)");
+        await using var f = await FleetUnderTest.StartAsync(new SimulatedFleetOptions { Etcd = FleetEtcd.Real, ProvisionDelay = TimeSpan.FromMilliseconds(300), RandomSeed = 5 });
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        var writer = new StringWriter();
+        var exit = await UpgradeRun.RunAsync(new RunOptions
+        {
+            Kubeconfig = f.Kubeconfig, Cluster = new ClusterKey(f.Cluster.Namespace, f.Cluster.Name), To = "v1.30.2", Db = f.Db,
+        }, writer, cts.Token);
+        output.WriteLine(writer.ToString());
+        Assert.True(exit == RunExitCodes.Succeeded, writer.ToString());
+        await UpgradeAssertions.AssertUpgradedAsync(f, f.Cluster, "v1.30.2");
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RealEtcdCollection
+{
+    public const string Name = "real etcd";
+}
