@@ -101,6 +101,7 @@ public sealed class CampaignPalette(
     private async Task<string> SendAsync(ICampaignMessage message, CancellationToken cancellationToken)
     {
         var actor = await region.GetAsync(cancellationToken);
+        var seen = view.Campaign(message.CampaignId)?.EventCount ?? 0;
         object reply;
         try
         {
@@ -109,6 +110,12 @@ public sealed class CampaignPalette(
         catch (AskTimeoutException)
         {
             throw new CommandException($"campaign {message.CampaignId} did not answer within {AskTimeout.TotalSeconds:0}s; try again and check the service log", 503);
+        }
+        if (reply is CampaignReplies.Accepted { Message: var m } && !m.EndsWith("(nothing changed)", StringComparison.Ordinal))
+        {
+            // Answer once the read model shows it, so a `show` right after sees the change.
+            for (var i = 0; i < 60 && (view.Campaign(message.CampaignId)?.EventCount ?? 0) <= seen; i++)
+                await Task.Delay(50, cancellationToken);
         }
         return reply switch
         {
