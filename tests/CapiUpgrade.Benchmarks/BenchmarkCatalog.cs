@@ -7,5 +7,6 @@ public static class BenchmarkCatalog
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
             // ["apiserver"] = ApiServerBenchmark.RunAsync,
+            ["service"] = ServiceBenchmark.RunAsync,
         };
 }

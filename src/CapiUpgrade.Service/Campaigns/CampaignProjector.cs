@@ -6,19 +6,21 @@ using E = CapiUpgrade.Core.Campaigns.CampaignEvents;
 namespace CapiUpgrade.Service.Campaigns;
 
 /// <summary>Folds campaign events (tag <see cref="CampaignTags.All"/>) into the read model with the campaign's own <see cref="CampaignStateMachine.Apply(CampaignState, CampaignEvent)"/>.</summary>
-public sealed class CampaignProjector : IJournalProjector
+public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<CampaignProjector> logger) : IJournalProjector
 {
     private readonly Dictionary<string, CampaignState> _states = new(StringComparer.Ordinal);
 
     public string Tag => CampaignTags.All;
 
-    public void Project(EventEnvelope envelope, FleetView view)
+    public void Project(EventEnvelope envelope, FleetView view, bool live)
     {
         if (envelope.Event is not CampaignEvent e) return;
         var state = _states.TryGetValue(e.Campaign, out var s) ? s : CampaignState.Initial(e.Campaign);
         state = CampaignStateMachine.Apply(state, e);
         _states[e.Campaign] = state;
         var (type, text) = Describe(e);
+        if (live)
+            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "campaign {Campaign} #{SequenceNr} {Event}: {Detail}", e.Campaign, envelope.SequenceNr, type, text);
         var line = new EventLine(e.At, EventLine.CampaignStream, e.Campaign, null, e.Campaign, type, text, envelope.SequenceNr);
         var action = Action(e);
         view.UpdateCampaign(e.Campaign, current =>

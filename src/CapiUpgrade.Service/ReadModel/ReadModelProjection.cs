@@ -13,7 +13,8 @@ namespace CapiUpgrade.Service.ReadModel;
 public interface IJournalProjector
 {
     string Tag { get; }
-    void Project(EventEnvelope envelope, FleetView view);
+    /// <param name="live">False while replaying what was stored before the start, true for new events.</param>
+    void Project(EventEnvelope envelope, FleetView view, bool live);
 }
 
 /// <summary>
@@ -56,7 +57,7 @@ public sealed class ReadModelProjection
                 {
                     try
                     {
-                        projector.Project(envelope, view);
+                        projector.Project(envelope, view, caughtUp);
                     }
                     catch (Exception e)
                     {
