@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("capi-upgrade: upgrades the Kubernetes version of Cluster API clusters, one or a fleet at a time.");
         root.Subcommands.Add(Serve.ServeCommand.Create());
         root.Subcommands.Add(Sim.SimCommands.Build());
+        root.Subcommands.Add(Run.RunCommand.Build());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }

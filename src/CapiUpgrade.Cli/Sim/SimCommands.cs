@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CapiUpgrade.Simulator.ApiServer;
+using CapiUpgrade.Simulator.ApiServer.Schema;
 using CapiUpgrade.Simulator.ApiServer.Tls;
 
 namespace CapiUpgrade.Cli.Sim;
@@ -28,6 +29,9 @@ public static class SimCommands
     {
         var sim = new Command("sim", "Run the simulated Kubernetes/Cluster API environment (management API server, later fleets of workload clusters).");
         sim.Subcommands.Add(BuildServeCommand());
+        sim.Subcommands.Add(FleetCommands.BuildFaultCommand());
+        sim.Subcommands.Add(FleetCommands.BuildDumpCommand());
+        sim.Subcommands.Add(FleetCommands.BuildObserverCommand());
         return sim;
     }
 
@@ -39,6 +43,7 @@ public static class SimCommands
         serve.Options.Add(options.KubeconfigOut);
         serve.Options.Add(options.Crds);
         serve.Options.Add(options.Tls);
+        FleetCommands.AddServeOptions(serve);
         serve.SetAction((parse, ct) => ServeAsync(parse, options, ct));
         return serve;
     }
@@ -58,7 +63,8 @@ public static class SimCommands
                 await Console.Error.WriteLineAsync($"--crds: the folder {crds.FullName} does not exist; pass a folder of CRD YAML files (e.g. ../shared/capi-crds/v1.10.10).");
                 return 2;
             }
-            await Console.Error.WriteLineAsync("--crds: schema validation is not available in this build yet; serving without it.");
+            serverOptions = CrdLoader.Apply(serverOptions, crds.FullName);
+            Console.WriteLine($"validating custom resources against the CRDs of {crds.FullName}");
         }
         if (tls)
         {
@@ -83,6 +89,7 @@ public static class SimCommands
         }
         await using (server)
         {
+            foreach (var hook in ServeHooks) await hook(parse, options, server, cancellationToken);
             var kubeconfigPath = kubeconfigOut?.FullName ?? Path.Combine(Path.GetTempPath(), $"capi-upgrade-sim-{server.Port}.kubeconfig");
             Directory.CreateDirectory(Path.GetDirectoryName(kubeconfigPath)!);
             await File.WriteAllTextAsync(kubeconfigPath, server.Kubeconfig(), cancellationToken);
@@ -90,7 +97,6 @@ public static class SimCommands
             Console.WriteLine($"kubeconfig written to {kubeconfigPath}");
             Console.WriteLine($"try: kubectl --kubeconfig {kubeconfigPath} get namespaces");
             Console.WriteLine("press Ctrl-C to stop");
-            foreach (var hook in ServeHooks) await hook(parse, options, server, cancellationToken);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -1,9 +1,11 @@
+using System.Text.Json.Serialization;
 using CapiUpgrade.Core.Errors;
 using CapiUpgrade.Core.Versions;
 
 namespace CapiUpgrade.Core.Campaigns;
 
 /// <summary>Why a selected cluster takes no part in the campaign. Excluded clusters never count against the failure budget.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ClusterExclusion>))]
 public enum ClusterExclusion
 {
     /// <summary>Taking part.</summary>
@@ -47,7 +49,7 @@ public sealed record PlannedWave(
 /// failure budget as a count. <see cref="CampaignCommands.Start"/> takes it as is.
 /// </summary>
 public sealed record CampaignPlan(
-    string Campaign,
+    string CampaignId,
     KubernetesVersion TargetVersion,
     IReadOnlyList<PlannedWave> Waves,
     IReadOnlyList<ClusterPreflight> Clusters,

@@ -1,7 +1,9 @@
+using System.Text.Json.Serialization;
 using System.Collections.Immutable;
 
 namespace CapiUpgrade.Core.Campaigns;
 
+[JsonConverter(typeof(JsonStringEnumConverter<CampaignStatus>))]
 public enum CampaignStatus
 {
     NotStarted,
@@ -11,6 +13,7 @@ public enum CampaignStatus
     Aborted,
 }
 
+[JsonConverter(typeof(JsonStringEnumConverter<WavePhase>))]
 public enum WavePhase
 {
     Pending,
@@ -20,6 +23,7 @@ public enum WavePhase
     Finished,
 }
 
+[JsonConverter(typeof(JsonStringEnumConverter<ClusterStatus>))]
 public enum ClusterStatus
 {
     Pending,
@@ -64,7 +68,7 @@ public sealed record WaveState(
 
 /// <summary>A campaign's state, rebuilt from its events by <see cref="CampaignStateMachine.Apply(CampaignState, CampaignEvent)"/>.</summary>
 public sealed record CampaignState(
-    string Campaign,
+    string CampaignId,
     CampaignStatus Status,
     string? TargetVersion,
     ImmutableList<WaveState> Waves,

@@ -126,12 +126,12 @@ public static class CampaignStateMachine
             all.AddRange(next);
             state = Apply(state, next);
         }
-        throw new InvalidOperationException($"campaign {state.Campaign} did not settle: this is a bug in CampaignStateMachine");
+        throw new InvalidOperationException($"campaign {state.CampaignId} did not settle: this is a bug in CampaignStateMachine");
     }
 
     private static IReadOnlyList<CampaignEvent> NextAutomatic(CampaignState s, DateTimeOffset now)
     {
-        var name = s.Campaign;
+        var name = s.CampaignId;
         if (s.Status is CampaignStatus.NotStarted or CampaignStatus.Completed) return [];
 
         if (s.ClusterTimeout is { } timeout)
@@ -194,12 +194,12 @@ public static class CampaignStateMachine
     private static CampaignDecision Start(CampaignState s, C.Start c)
     {
         if (s.Status != CampaignStatus.NotStarted)
-            return CampaignDecision.Reject($"campaign {s.Campaign} was already started by {s.StartedBy} at {s.StartedAt:u}; it is {s.Status}");
-        if (c.Plan.Campaign != s.Campaign)
-            return CampaignDecision.Reject($"the plan is for campaign {c.Plan.Campaign}, not {s.Campaign}: plan this campaign's own spec");
+            return CampaignDecision.Reject($"campaign {s.CampaignId} was already started by {s.StartedBy} at {s.StartedAt:u}; it is {s.Status}");
+        if (c.Plan.CampaignId != s.CampaignId)
+            return CampaignDecision.Reject($"the plan is for campaign {c.Plan.CampaignId}, not {s.CampaignId}: plan this campaign's own spec");
         var plan = c.Plan;
         var started = new E.Started(
-            s.Campaign, c.At, c.By, plan.TargetVersion.ToString(), plan.FailureBudget, plan.ClusterTimeout,
+            s.CampaignId, c.At, c.By, plan.TargetVersion.ToString(), plan.FailureBudget, plan.ClusterTimeout,
             plan.Waves.Select(w => new E.WaveDefinition(w.Index, w.Name, w.Clusters, w.MaxConcurrent, w.Soak, w.RequiresApproval)).ToList(),
             plan.Clusters.Where(p => p.Included).Select(p => new E.ClusterWindow(p.Key, p.MaintenanceWindow)).ToList(),
             plan.Clusters.Where(p => !p.Included).Select(p => new E.ExcludedCluster(p.Key, p.Exclusion.ToString(),
@@ -214,12 +214,12 @@ public static class CampaignStateMachine
         return cluster.Status switch
         {
             ClusterStatus.Scheduled or ClusterStatus.Failed or ClusterStatus.TimedOut =>
-                CampaignDecision.Accept([new E.ClusterUpgradeStarted(s.Campaign, c.At, c.Cluster, c.UpgradeId)]),
+                CampaignDecision.Accept([new E.ClusterUpgradeStarted(s.CampaignId, c.At, c.Cluster, c.UpgradeId)]),
             ClusterStatus.Running when cluster.UpgradeId == c.UpgradeId => CampaignDecision.Nothing,
-            ClusterStatus.Running => CampaignDecision.Accept([new E.ClusterUpgradeStarted(s.Campaign, c.At, c.Cluster, c.UpgradeId)]),
+            ClusterStatus.Running => CampaignDecision.Accept([new E.ClusterUpgradeStarted(s.CampaignId, c.At, c.Cluster, c.UpgradeId)]),
             ClusterStatus.Succeeded => CampaignDecision.Nothing,
-            ClusterStatus.Pending => CampaignDecision.Reject($"cluster {c.Cluster} is still pending in campaign {s.Campaign}: the campaign starts it when its wave and window allow"),
-            _ => CampaignDecision.Reject($"cluster {c.Cluster} was skipped in campaign {s.Campaign} by {cluster.SkippedBy}; it is not started again"),
+            ClusterStatus.Pending => CampaignDecision.Reject($"cluster {c.Cluster} is still pending in campaign {s.CampaignId}: the campaign starts it when its wave and window allow"),
+            _ => CampaignDecision.Reject($"cluster {c.Cluster} was skipped in campaign {s.CampaignId} by {cluster.SkippedBy}; it is not started again"),
         };
     }
 
@@ -229,59 +229,59 @@ public static class CampaignStateMachine
         if (!s.Clusters.TryGetValue(key, out var cluster)) return UnknownCluster(s, key);
         if (cluster.Status == result) return CampaignDecision.Nothing;
         if (cluster.Status is ClusterStatus.Pending or ClusterStatus.Skipped)
-            return CampaignDecision.Reject($"cluster {key} is {cluster.Status} in campaign {s.Campaign}: it was not started by it, so its result is not recorded");
+            return CampaignDecision.Reject($"cluster {key} is {cluster.Status} in campaign {s.CampaignId}: it was not started by it, so its result is not recorded");
         if (cluster.Status == ClusterStatus.Succeeded)
-            return CampaignDecision.Reject($"cluster {key} already succeeded in campaign {s.Campaign}; a later {result} is ignored");
+            return CampaignDecision.Reject($"cluster {key} already succeeded in campaign {s.CampaignId}; a later {result} is ignored");
         if (result != ClusterStatus.Succeeded && !cluster.InFlight)
             return CampaignDecision.Nothing; // failed then timed out (or the reverse): one failure is enough
         CampaignEvent e = result switch
         {
-            ClusterStatus.Succeeded => new E.ClusterSucceeded(s.Campaign, at, key),
-            ClusterStatus.Failed => new E.ClusterFailed(s.Campaign, at, key, reason ?? "failed"),
-            _ => new E.ClusterTimedOut(s.Campaign, at, key, reason ?? "timed out"),
+            ClusterStatus.Succeeded => new E.ClusterSucceeded(s.CampaignId, at, key),
+            ClusterStatus.Failed => new E.ClusterFailed(s.CampaignId, at, key, reason ?? "failed"),
+            _ => new E.ClusterTimedOut(s.CampaignId, at, key, reason ?? "timed out"),
         };
         return CampaignDecision.Accept([e]);
     }
 
     private static CampaignDecision Pause(CampaignState s, C.Pause c) => s.Status switch
     {
-        CampaignStatus.Running => CampaignDecision.Accept([new E.Paused(s.Campaign, c.At, c.By, c.Reason, false)]),
-        CampaignStatus.Paused => CampaignDecision.Reject($"campaign {s.Campaign} is already paused ({s.PauseReason})"),
-        _ => CampaignDecision.Reject($"campaign {s.Campaign} is {s.Status}: there is nothing to pause"),
+        CampaignStatus.Running => CampaignDecision.Accept([new E.Paused(s.CampaignId, c.At, c.By, c.Reason, false)]),
+        CampaignStatus.Paused => CampaignDecision.Reject($"campaign {s.CampaignId} is already paused ({s.PauseReason})"),
+        _ => CampaignDecision.Reject($"campaign {s.CampaignId} is {s.Status}: there is nothing to pause"),
     };
 
     private static CampaignDecision Resume(CampaignState s, C.Resume c)
     {
         if (s.Status != CampaignStatus.Paused)
-            return CampaignDecision.Reject($"campaign {s.Campaign} is {s.Status}, not paused");
+            return CampaignDecision.Reject($"campaign {s.CampaignId} is {s.Status}, not paused");
         if (s.BudgetExceeded && !c.AcceptFailures)
             return CampaignDecision.Reject(
-                $"campaign {s.Campaign} would pause again at once: {s.CountedFailures} failure(s) exceed the budget of {s.FailureBudget}. " +
+                $"campaign {s.CampaignId} would pause again at once: {s.CountedFailures} failure(s) exceed the budget of {s.FailureBudget}. " +
                 "Retry or skip the failed clusters first, or resume accepting the failures so far (campaign resume --accept-failures)");
         var accepted = c.AcceptFailures ? s.Failures : Math.Min(s.AcceptedFailures, s.Failures);
-        return CampaignDecision.Accept([new E.Resumed(s.Campaign, c.At, c.By, accepted)]);
+        return CampaignDecision.Accept([new E.Resumed(s.CampaignId, c.At, c.By, accepted)]);
     }
 
     private static CampaignDecision Abort(CampaignState s, C.Abort c) => s.Status switch
     {
-        CampaignStatus.Running or CampaignStatus.Paused => CampaignDecision.Accept([new E.Aborted(s.Campaign, c.At, c.By, c.Reason)]),
-        _ => CampaignDecision.Reject($"campaign {s.Campaign} is {s.Status}: there is nothing to abort"),
+        CampaignStatus.Running or CampaignStatus.Paused => CampaignDecision.Accept([new E.Aborted(s.CampaignId, c.At, c.By, c.Reason)]),
+        _ => CampaignDecision.Reject($"campaign {s.CampaignId} is {s.Status}: there is nothing to abort"),
     };
 
     private static CampaignDecision Approve(CampaignState s, C.Approve c)
     {
         if (RequireStarted(s) is { } notStarted) return notStarted;
-        if (s.IsFinished) return CampaignDecision.Reject($"campaign {s.Campaign} is {s.Status}: there is nothing to approve");
+        if (s.IsFinished) return CampaignDecision.Reject($"campaign {s.CampaignId} is {s.Status}: there is nothing to approve");
         var index = c.Wave ?? s.Waves.FirstOrDefault(w => w.Phase == WavePhase.AwaitingApproval)?.Index;
         if (index is null)
-            return CampaignDecision.Reject($"no wave of campaign {s.Campaign} awaits approval now; to approve a later wave in advance, name it (campaign approve {s.Campaign} --wave N)");
+            return CampaignDecision.Reject($"no wave of campaign {s.CampaignId} awaits approval now; to approve a later wave in advance, name it (campaign approve {s.CampaignId} --wave N)");
         if (index < 0 || index >= s.Waves.Count)
-            return CampaignDecision.Reject($"campaign {s.Campaign} has waves 0 to {s.Waves.Count - 1}, not {index}");
+            return CampaignDecision.Reject($"campaign {s.CampaignId} has waves 0 to {s.Waves.Count - 1}, not {index}");
         var wave = s.Waves[index.Value];
         if (wave.Approved) return CampaignDecision.Nothing;
         if (wave.Phase is not (WavePhase.Pending or WavePhase.AwaitingApproval))
-            return CampaignDecision.Reject($"wave {index} ({wave.Name}) of campaign {s.Campaign} has already started");
-        return CampaignDecision.Accept([new E.WaveApproved(s.Campaign, c.At, index.Value, c.By)]);
+            return CampaignDecision.Reject($"wave {index} ({wave.Name}) of campaign {s.CampaignId} has already started");
+        return CampaignDecision.Accept([new E.WaveApproved(s.CampaignId, c.At, index.Value, c.By)]);
     }
 
     private static CampaignDecision SkipCluster(CampaignState s, C.SkipCluster c)
@@ -291,7 +291,7 @@ public static class CampaignStateMachine
         return cluster.Status switch
         {
             ClusterStatus.Pending or ClusterStatus.Failed or ClusterStatus.TimedOut =>
-                CampaignDecision.Accept([new E.ClusterSkipped(s.Campaign, c.At, c.Cluster, c.By)]),
+                CampaignDecision.Accept([new E.ClusterSkipped(s.CampaignId, c.At, c.Cluster, c.By)]),
             ClusterStatus.Skipped => CampaignDecision.Nothing,
             ClusterStatus.Succeeded => CampaignDecision.Reject($"cluster {c.Cluster} already succeeded; there is nothing to skip"),
             _ => CampaignDecision.Reject($"cluster {c.Cluster} is being upgraded now; abort its upgrade first (upgrade abort {c.Cluster}), then skip it"),
@@ -302,17 +302,17 @@ public static class CampaignStateMachine
     {
         if (RequireStarted(s) is { } notStarted) return notStarted;
         if (s.Wave is not { Phase: WavePhase.Soaking } wave)
-            return CampaignDecision.Reject($"campaign {s.Campaign} is not soaking a wave now");
-        return CampaignDecision.Accept([new E.WaveSoakSkipped(s.Campaign, c.At, wave.Index, c.By)]);
+            return CampaignDecision.Reject($"campaign {s.CampaignId} is not soaking a wave now");
+        return CampaignDecision.Accept([new E.WaveSoakSkipped(s.CampaignId, c.At, wave.Index, c.By)]);
     }
 
     private static CampaignDecision? RequireStarted(CampaignState s) =>
-        s.Status == CampaignStatus.NotStarted ? CampaignDecision.Reject($"campaign {s.Campaign} has not been started") : null;
+        s.Status == CampaignStatus.NotStarted ? CampaignDecision.Reject($"campaign {s.CampaignId} has not been started") : null;
 
     private static CampaignDecision UnknownCluster(CampaignState s, string key) =>
         CampaignDecision.Reject(s.Excluded.FirstOrDefault(x => x.Cluster == key) is { } excluded
-            ? $"cluster {key} was excluded from campaign {s.Campaign} by preflight ({excluded.Reason}): {excluded.Message}"
-            : $"cluster {key} is not part of campaign {s.Campaign}");
+            ? $"cluster {key} was excluded from campaign {s.CampaignId} by preflight ({excluded.Reason}): {excluded.Message}"
+            : $"cluster {key} is not part of campaign {s.CampaignId}");
 
     private static CampaignState UpdateWave(CampaignState s, int index, Func<WaveState, WaveState> update) =>
         s with { Waves = s.Waves.SetItem(index, update(s.Waves[index])) };
@@ -330,17 +330,17 @@ public static class CampaignStateMachine
         switch (s.Status)
         {
             case CampaignStatus.NotStarted:
-                return [$"campaign {s.Campaign} has not been started"];
+                return [$"campaign {s.CampaignId} has not been started"];
             case CampaignStatus.Completed:
                 lines.Add($"completed at {s.FinishedAt:u}: {s.Count(ClusterStatus.Succeeded)} succeeded, {s.Failures} failed, {s.Count(ClusterStatus.Skipped)} skipped, {s.Excluded.Count} excluded by preflight");
                 return lines;
             case CampaignStatus.Aborted:
-                lines.Add($"aborted by {s.AbortedBy} at {s.FinishedAt:u}: {s.AbortReason}");
+                lines.Add($"aborted by {s.AbortedBy}: {s.AbortReason} (at {s.FinishedAt:u}); upgrades already in flight finish or are aborted on their own");
                 break;
             case CampaignStatus.Paused:
                 lines.Add(s.PausedAutomatically
-                    ? $"paused automatically: {s.PauseReason}; retry or skip the failed clusters, then `campaign resume {s.Campaign}` (or --accept-failures)"
-                    : $"paused by {s.PausedBy}: {s.PauseReason}; `campaign resume {s.Campaign}` to go on");
+                    ? $"paused automatically: {s.PauseReason}; retry or skip the failed clusters, then `campaign resume {s.CampaignId}` (or --accept-failures)"
+                    : $"paused by {s.PausedBy}: {s.PauseReason}; `campaign resume {s.CampaignId}` to go on");
                 break;
         }
         if (s.Wave is { } wave && s.Status != CampaignStatus.Aborted)
@@ -349,7 +349,7 @@ public static class CampaignStateMachine
             switch (wave.Phase)
             {
                 case WavePhase.AwaitingApproval:
-                    lines.Add($"{label} awaits approval: `campaign approve {s.Campaign}`");
+                    lines.Add($"{label} awaits approval: `campaign approve {s.CampaignId}`");
                     break;
                 case WavePhase.Soaking:
                     lines.Add($"{label} is soaking until {wave.SoakUntil:u}" + (wave.SoakUntil > now ? $" ({GoDuration.Format(wave.SoakUntil!.Value - now)} left)" : ""));

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 namespace CapiUpgrade.Core.Campaigns;
 
 /// <summary>
@@ -116,6 +117,7 @@ public sealed record LabelSelector(IReadOnlyList<LabelRequirement> Requirements)
         new($"label selector '{s}' at character {at + 1}: {problem} (e.g. 'env=prod,tier in (a,b),!legacy')");
 }
 
+[JsonConverter(typeof(JsonStringEnumConverter<LabelOperator>))]
 public enum LabelOperator
 {
     In,

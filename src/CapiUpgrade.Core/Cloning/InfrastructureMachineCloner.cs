@@ -35,12 +35,14 @@ public static class InfrastructureMachineCloner
             ["DockerMachine"] = ["bootstrapped"],
         };
 
+    /// <param name="from">The old Machine's version, when known: an unprefixed <c>1.29.4</c> anywhere under spec then counts as a pin.</param>
     public static CloneResult Clone(
         JsonObject source,
         string newName,
         KubernetesVersion target,
         string? replacementFor = null,
-        OperatorPatch? patch = null)
+        OperatorPatch? patch = null,
+        KubernetesVersion? from = null)
     {
         var kind = source.GetString("kind") ?? "";
         var clone = CloneMetadata.CopyForClone(source, newName, replacementFor ?? source.GetString("metadata", "name"));
@@ -96,7 +98,7 @@ public static class InfrastructureMachineCloner
             if (!touched.Any(t => t.IsPrefixOf(path))) findings.Add(finding);
         }
         var reported = imageFieldProblems.Select(p => p.Path).ToHashSet();
-        foreach (var pin in VersionPins.Find(clone["spec"], JsonPointer.FromSegments("spec"), target, touched))
+        foreach (var pin in VersionPins.Find(clone["spec"], JsonPointer.FromSegments("spec"), target, touched, from))
         {
             if (reported.Contains(pin.Path)) continue;
             findings.Add(Finding.Error("InfraVersionPinned", described, pin.Path.ToDotted(),

@@ -1,6 +1,8 @@
+using System.Text.Json.Serialization;
 namespace CapiUpgrade.Core.Errors;
 
 /// <summary>How serious a <see cref="Finding"/> is: an Error refuses the operation, a Warning lets it go on.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FindingSeverity>))]
 public enum FindingSeverity
 {
     Info,

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
@@ -8,6 +9,7 @@ namespace CapiUpgrade.Core.Versions;
 /// is not a release: pre-releases (<c>v1.31.0-rc.1</c>), build metadata (<c>+k3s1</c>), missing parts (<c>v1.30</c>),
 /// leading zeros. Ordered by major, minor, patch. Formats with the leading <c>v</c>, as Cluster API writes it.
 /// </summary>
+[JsonConverter(typeof(KubernetesVersionJsonConverter))]
 public readonly record struct KubernetesVersion(int Major, int Minor, int Patch) : IComparable<KubernetesVersion>
 {
     /// <summary><c>1.30</c>: the minor this version belongs to.</summary>

@@ -25,6 +25,7 @@ public sealed class EtcdCluster : IEtcdCluster
     private readonly bool _sharedByFactory;
     private volatile IReadOnlyList<string> _endpoints;
     private int _rotation;
+    private Func<CancellationToken, Task<IReadOnlyList<string>>>? _reseed;
 
     /// <summary>
     /// Connects to an etcd cluster at <paramref name="endpoints"/> (client URLs, <c>https://host:port</c>).
@@ -222,6 +223,27 @@ public sealed class EtcdCluster : IEtcdCluster
     /// retryable errors at the next member. Failures end as <see cref="EtcdOperationException"/>.
     /// </summary>
     private async Task<T> CallAnyAsync<T>(string what, IReadOnlySet<string>? exclude, Func<EtcdClient, DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CallAnyOnceAsync(what, exclude, call, cancellationToken);
+        }
+        catch (EtcdOperationException e) when (_reseed is { } reseed && e.InnerException is { } inner && EtcdFailures.IsRetryable(inner))
+        {
+            // No endpoint we know answers (e.g. every member was replaced since we last looked): ask the cluster
+            // where its etcd members are now, then try once more.
+            var fresh = await reseed(cancellationToken);
+            if (fresh.Count == 0 || fresh.ToHashSet().SetEquals(_endpoints))
+                throw;
+            _endpoints = fresh;
+            return await CallAnyOnceAsync(what, exclude, call, cancellationToken);
+        }
+    }
+
+    /// <summary>Where to find endpoints again when none of the known ones answers (the etcd static pods' annotation).</summary>
+    internal void SetReseed(Func<CancellationToken, Task<IReadOnlyList<string>>> reseed) => _reseed = reseed;
+
+    private async Task<T> CallAnyOnceAsync<T>(string what, IReadOnlySet<string>? exclude, Func<EtcdClient, DateTime, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         return await Runner().RunAsync(async ct =>
         {

@@ -57,7 +57,13 @@ internal sealed class EtcdClusters(IManagementCluster management, IWorkloadClust
         var endpoints = urlsByNode.Values.SelectMany(u => u).Distinct().ToList();
         if (endpoints.Count == 0)
             throw new EtcdOperationException($"No etcd static pod in kube-system of workload cluster {cluster} carries annotation {CapiConventions.EtcdAdvertiseClientUrlsAnnotation}; cannot find the etcd members' client URLs.");
-        return new EtcdCluster(endpoints, credentials, options.Etcd, cluster, null, urlsByNode, sharedByFactory: true);
+        var connection = new EtcdCluster(endpoints, credentials, options.Etcd, cluster, null, urlsByNode, sharedByFactory: true);
+        connection.SetReseed(async token =>
+        {
+            var current = await (await workloads.GetAsync(cluster, token)).GetEtcdClientUrlsAsync(token);
+            return current.Values.SelectMany(u => u).Distinct().ToList();
+        });
+        return connection;
     }
 
     public ValueTask DisposeAsync()

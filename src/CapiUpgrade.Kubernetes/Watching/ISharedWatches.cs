@@ -18,7 +18,9 @@ public interface ISharedWatches : IAsyncDisposable
     /// replayed to <paramref name="onEvent"/> as Added with <see cref="ResourceEvent.IsReplay"/> before any
     /// live event, and are also in <see cref="WatchSubscription.Snapshot"/>. Events for one kind arrive in
     /// order on one thread; keep <paramref name="onEvent"/> fast and non-throwing (e.g. <c>Tell</c> to an actor).
-    /// Dispose the subscription to stop receiving.
+    /// Dispose the subscription to stop receiving. Throws <see cref="Retries.KubernetesApiException"/> when the kind
+    /// cannot be listed at all (e.g. 404: its CRD is not installed; 403: not allowed); transient failures are
+    /// retried until <paramref name="cancellationToken"/> fires.
     /// </summary>
     Task<WatchSubscription> SubscribeAsync(ResourceKind kind, ClusterKey cluster, Action<ResourceEvent> onEvent, CancellationToken cancellationToken);
 

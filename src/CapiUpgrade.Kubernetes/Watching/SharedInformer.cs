@@ -43,6 +43,9 @@ internal sealed class SharedInformer : IAsyncDisposable
     }
 
     public ResourceKind Kind { get; }
+
+    /// <summary>The first list failed for good; this informer has stopped.</summary>
+    public bool IsFailed => _synced.Task.IsFaulted;
     public string Description { get; }
 
     /// <summary>Lists done (the first and every re-list after 410 Gone).</summary>
@@ -180,6 +183,14 @@ internal sealed class SharedInformer : IAsyncDisposable
             catch (Exception e) when (IsGone(e))
             {
                 needList = true;
+            }
+            catch (Exception e) when (!_synced.Task.IsCompleted && !ApiFailures.IsTransient(e))
+            {
+                // The kind cannot be listed at all (CRD not installed, forbidden...): fail the waiting subscribers
+                // instead of retrying forever; the owner replaces a failed informer on the next subscription.
+                _lastError = e;
+                _synced.TrySetException(e);
+                return;
             }
             catch (Exception e)
             {

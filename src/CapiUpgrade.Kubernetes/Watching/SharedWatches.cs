@@ -23,8 +23,11 @@ internal sealed class SharedWatches(ResourceClient resources, WatchOptions optio
     public IReadOnlyCollection<ResourceKind> WatchedKinds => _informers.Keys.ToList();
 
     /// <summary>The informer of a kind (for tests: request counters, resourceVersion).</summary>
-    internal SharedInformer InformerFor(ResourceKind kind) =>
-        _informers.GetOrAdd(kind, k => new Lazy<SharedInformer>(() =>
+    internal SharedInformer InformerFor(ResourceKind kind)
+    {
+        if (_informers.TryGetValue(kind, out var existing) && existing.IsValueCreated && existing.Value.IsFailed)
+            _informers.TryRemove(new KeyValuePair<ResourceKind, Lazy<SharedInformer>>(kind, existing));
+        return _informers.GetOrAdd(kind, k => new Lazy<SharedInformer>(() =>
         {
             var informer = new SharedInformer(k, $"{k.Kind} objects on {resources.Server}",
                 ct => resources.ListAsync(k, null, null, ct),
@@ -34,6 +37,7 @@ internal sealed class SharedWatches(ResourceClient resources, WatchOptions optio
             informer.Start();
             return informer;
         })).Value;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -10,6 +10,12 @@ public sealed record WatchOptions
     /// <summary>Upper bound of the reconnect delay.</summary>
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a workload cluster's Node/Pod watches keep running after their last subscriber left, so that the
+    /// next wait of the same upgrade (e.g. the next Machine) reuses them instead of listing again. Zero stops at once.
+    /// </summary>
+    public TimeSpan WorkloadWatchLinger { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Defaults.</summary>
     public static WatchOptions Default { get; } = new();
 }

@@ -67,11 +67,21 @@ public interface IWorkloadClusters : IAsyncDisposable
 
     /// <summary>
     /// Subscribes to the cluster's Nodes and kube-system Pods. The first subscriber starts both watches (one
-    /// list + one watch each); the last one to dispose stops them. Current objects are replayed as Added
+    /// list + one watch each); they stop <see cref="Watching.WatchOptions.WorkloadWatchLinger"/> after the last
+    /// subscriber disposed (so consecutive waits of one upgrade share them). Current objects are replayed as Added
     /// (<see cref="WorkloadEvent.IsReplay"/>) before live events. Same resume/410 behaviour as
     /// <see cref="Watching.ISharedWatches"/>.
     /// </summary>
     Task<WorkloadWatchSubscription> WatchAsync(ClusterKey cluster, Action<WorkloadEvent> onEvent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The cluster's Nodes from its running watch (no request), or null when it is not being watched — then use
+    /// <see cref="IWorkloadCluster.ListNodesAsync"/>.
+    /// </summary>
+    IReadOnlyList<NodeInfo>? CachedNodes(ClusterKey cluster);
+
+    /// <summary>The cluster's kube-system Pods from its running watch (no request), or null when it is not being watched.</summary>
+    IReadOnlyList<PodInfo>? CachedPods(ClusterKey cluster);
 }
 
 /// <summary>A live workload watch subscription; <see cref="Nodes"/>/<see cref="Pods"/> are the state at subscription time.</summary>

@@ -66,6 +66,13 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         await _watchGate.WaitAsync(cancellationToken);
         try
         {
+            if (_watches.TryGetValue(cluster, out entry!) && (entry.Nodes.IsFailed || entry.Pods.IsFailed))
+            {
+                _watches.Remove(cluster);
+                entry.PendingStop?.Cancel();
+                _ = entry.Nodes.DisposeAsync().AsTask();
+                _ = entry.Pods.DisposeAsync().AsTask();
+            }
             if (!_watches.TryGetValue(cluster, out entry!))
             {
                 var workload = await GetClusterAsync(cluster, cancellationToken);
@@ -84,6 +91,8 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
                 _watches[cluster] = entry;
             }
             entry.Subscribers++;
+            entry.PendingStop?.Cancel();
+            entry.PendingStop = null;
         }
         finally
         {
@@ -114,6 +123,17 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
             });
     }
 
+    public IReadOnlyList<NodeInfo>? CachedNodes(ClusterKey cluster) => Entry(cluster)?.Nodes.Cached(cluster)?.Select(WorkloadParsing.ToNode).ToList();
+
+    public IReadOnlyList<PodInfo>? CachedPods(ClusterKey cluster) => Entry(cluster)?.Pods.Cached(cluster)?.Select(WorkloadParsing.ToPod).ToList();
+
+    private WatchEntry? Entry(ClusterKey cluster)
+    {
+        _watchGate.Wait();
+        try { return _watches.TryGetValue(cluster, out var entry) && !entry.Nodes.IsFailed && !entry.Pods.IsFailed ? entry : null; }
+        finally { _watchGate.Release(); }
+    }
+
     /// <summary>True while the cluster's Node/Pod watches run (tests).</summary>
     internal bool IsWatching(ClusterKey cluster)
     {
@@ -124,15 +144,50 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
 
     private async Task ReleaseAsync(ClusterKey cluster, WatchEntry entry)
     {
+        CancellationTokenSource linger;
         await _watchGate.WaitAsync();
         try
         {
-            if (--entry.Subscribers > 0 || !_watches.Remove(cluster))
+            if (--entry.Subscribers > 0 || !_watches.TryGetValue(cluster, out var current) || current != entry)
                 return;
+            if (options.Watch.WorkloadWatchLinger <= TimeSpan.Zero)
+            {
+                _watches.Remove(cluster);
+                linger = new CancellationTokenSource();
+                linger.Cancel();
+            }
+            else
+            {
+                linger = new CancellationTokenSource();
+                entry.PendingStop = linger;
+            }
         }
         finally
         {
             _watchGate.Release();
+        }
+
+        if (!linger.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.Watch.WorkloadWatchLinger, linger.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // a new subscriber came: keep the watches
+            }
+            await _watchGate.WaitAsync();
+            try
+            {
+                if (entry.Subscribers > 0 || entry.PendingStop != linger || !_watches.Remove(cluster))
+                    return;
+                entry.PendingStop = null;
+            }
+            finally
+            {
+                _watchGate.Release();
+            }
         }
         await entry.Nodes.DisposeAsync();
         await entry.Pods.DisposeAsync();
@@ -146,6 +201,8 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         {
             entries = _watches.Values.ToList();
             _watches.Clear();
+            foreach (var entry in entries)
+                entry.PendingStop?.Cancel();
         }
         finally
         {
@@ -169,5 +226,6 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         public SharedInformer Nodes { get; } = nodes;
         public SharedInformer Pods { get; } = pods;
         public int Subscribers { get; set; }
+        public CancellationTokenSource? PendingStop { get; set; }
     }
 }

@@ -109,7 +109,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     private async Task CreateClustersAsync(CancellationToken ct)
     {
         var o = Options;
-        var keys = o.Keys ?? (o.Clusters <= 10 ? RsaKeySource.Fresh : RsaKeySource.Pooled(16));
+        var keys = o.Keys ?? RsaKeySource.Shared;
         var namespaceCount = o.Namespaces > 0 ? o.Namespaces : Math.Max(1, Math.Min(4, o.Clusters));
         var namespaces = Enumerable.Range(0, namespaceCount).Select(i => $"{o.NamespacePrefix}-{i}").ToList();
         var nsType = Management.Registry.Find("", "v1", "namespaces")!;
@@ -306,7 +306,16 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
         }
     }
 
-    public async ValueTask DisposeAsync()
+    private Task? _disposing;
+
+    /// <summary>Stops controllers, etcd (real processes exit before this returns), API servers. Idempotent.</summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_clusters) _disposing ??= DisposeOnceAsync();
+        return new ValueTask(_disposing);
+    }
+
+    private async Task DisposeOnceAsync()
     {
         if (_admin is not null) await _admin.DisposeAsync();
         if (Observer is not null) await Observer.DisposeAsync();

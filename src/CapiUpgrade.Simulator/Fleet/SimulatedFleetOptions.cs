@@ -31,7 +31,7 @@ public sealed record SimulatedFleetOptions
     public CapiUpgrade.Simulator.ApiServer.Storage.IObjectValidator? ManagementValidator { get; init; }
     /// <summary>Port of the admin endpoint (faults, dump, observer) on 127.0.0.1 (0 = any; -1 = none).</summary>
     public int AdminPort { get; init; }
-    /// <summary>Where RSA keys come from; null = fresh keys for up to 10 clusters, a pool beyond.</summary>
+    /// <summary>Where RSA keys come from; null = <see cref="RsaKeySource.Shared"/> (4 keys per process, every certificate distinct); RsaKeySource.Fresh for a new key per certificate.</summary>
     public RsaKeySource? Keys { get; init; }
     /// <summary>Clusters whose API servers and etcd ports share one Kestrel host.</summary>
     public int BatchSize { get; init; } = 250;

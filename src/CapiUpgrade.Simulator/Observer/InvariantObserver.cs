@@ -156,9 +156,10 @@ public sealed class InvariantObserver : IAsyncDisposable
         var byId = list.Members.ToDictionary(m => m.ID.ToString(), m => m.Name);
         var named = alarms.Select(a =>
         {
-            var parts = a.Split(' ');
-            var id = parts[0].Replace("memberID:", "", StringComparison.Ordinal);
-            return $"{(byId.TryGetValue(id, out var n) ? n : id)}:{parts[^1].Replace("alarm:", "", StringComparison.Ordinal)}";
+            var match = System.Text.RegularExpressions.Regex.Match(a, @"memberID:(\d+)\s+alarm:([A-Z]+)");
+            if (!match.Success) return a.Trim();
+            var id = match.Groups[1].Value;
+            return $"{(byId.TryGetValue(id, out var n) ? n : id)}:{match.Groups[2].Value}";
         }).Order().ToList();
         return new EtcdView(members.OrderBy(m => m.Name, StringComparer.Ordinal).ToList(), named);
     }

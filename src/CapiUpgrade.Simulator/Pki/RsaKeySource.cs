@@ -14,6 +14,11 @@ public abstract class RsaKeySource
 
     public static RsaKeySource Pooled(int size = 16) => new PooledKeys(size);
 
+    private static readonly Lazy<RsaKeySource> SharedPool = new(() => Pooled(4));
+
+    /// <summary>One pool of 4 keys per process (generated on first use): the default of simulated fleets.</summary>
+    public static RsaKeySource Shared => SharedPool.Value;
+
     /// <summary>A new RSA key owned by the caller (dispose it when done).</summary>
     public abstract RSA Next();
 

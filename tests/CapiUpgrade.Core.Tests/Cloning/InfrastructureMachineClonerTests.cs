@@ -137,3 +137,49 @@ public class InfrastructureMachineClonerTests
         Assert.False(InfrastructureMachineCloner.Clone(source, "n", Target).IsRefused);
     }
 }
+
+public class VersionPinsTests
+{
+    private static readonly KubernetesVersion Target = KubernetesVersion.Parse("v1.30.2");
+    private static readonly KubernetesVersion From = KubernetesVersion.Parse("v1.29.4");
+
+    [Theory]
+    [InlineData("kindest/node:v1.29.4", "v1.29.4")]
+    [InlineData("registry.k8s.io/kube-apiserver:v1.29.4", "v1.29.4")]
+    [InlineData("ubuntu-2204-kube-v1.29.4", "v1.29.4")]
+    [InlineData("ubuntu-2204-kube-1.29.4", "1.29.4")]
+    [InlineData("capa-ami-v1.29", "v1.29")]
+    [InlineData("app-1.29.4", "1.29.4")] // the old version itself, even without a hint
+    public void Pins_that_count(string value, string expected) =>
+        Assert.Equal(expected, VersionPins.PinnedVersionIn(value, Target, From));
+
+    [Theory]
+    [InlineData("docker.io/library/nginx:1.25.3")]       // unrelated software, no v, not the old version
+    [InlineData("quay.io/cilium/cilium:v1.15.1")]         // implausible Kubernetes minor for a v1.30 target
+    [InlineData("docker.io/library/busybox:1.36")]
+    [InlineData("registry.k8s.io/etcd:3.5.12-0")]
+    [InlineData("10.1.29.4")]
+    [InlineData("kindest/node:v1.30.2")]
+    [InlineData("ubuntu-kube-v1.30")]
+    [InlineData("")]
+    public void Strings_that_do_not_count(string value) =>
+        Assert.Null(VersionPins.PinnedVersionIn(value, Target, From));
+
+    [Fact]
+    public void Pre_loaded_unrelated_images_do_not_block_a_docker_machine_clone()
+    {
+        var source = CapiSamples.DockerMachine();
+        source["spec"]!["preLoadImages"] = new JsonArray("docker.io/library/nginx:1.25.3", "quay.io/cilium/cilium:v1.15.1");
+        var result = InfrastructureMachineCloner.Clone(source, "n", Target, from: From);
+        Assert.False(result.IsRefused, string.Join("\n", result.Findings));
+    }
+
+    [Fact]
+    public void A_pre_loaded_kubernetes_image_of_the_old_version_is_named()
+    {
+        var source = CapiSamples.DockerMachine();
+        source["spec"]!["preLoadImages"] = new JsonArray("registry.k8s.io/kube-proxy:v1.29.4");
+        var result = InfrastructureMachineCloner.Clone(source, "n", Target, from: From);
+        Assert.Equal("spec.preLoadImages[0]", Assert.Single(result.Findings, f => f.IsError).Field);
+    }
+}

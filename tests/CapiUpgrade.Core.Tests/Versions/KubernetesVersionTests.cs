@@ -64,3 +64,26 @@ public class KubernetesVersionTests
         Assert.Throws<FormatException>(() => AvailableVersions.Parse("v1.29.1, v1.30.0-rc.0"));
     }
 }
+
+public class KubernetesVersionJsonTests
+{
+    [Fact]
+    public void Serializes_as_the_version_string_and_back()
+    {
+        var v = KubernetesVersion.Parse("1.30.2");
+        Assert.Equal("\"v1.30.2\"", System.Text.Json.JsonSerializer.Serialize(v));
+        Assert.Equal(v, System.Text.Json.JsonSerializer.Deserialize<KubernetesVersion>("\"1.30.2\""));
+        Assert.Throws<System.Text.Json.JsonException>(() => System.Text.Json.JsonSerializer.Deserialize<KubernetesVersion>("\"v1.30.2-rc.0\""));
+    }
+
+    [Fact]
+    public void A_campaign_plan_serializes_readably()
+    {
+        var spec = CapiUpgrade.Core.Campaigns.CampaignSpecParser.Parse("name: c\ntargetVersion: v1.30.2\n");
+        var plan = CapiUpgrade.Core.Campaigns.CampaignPlanner.Plan(spec, [CapiUpgrade.Core.Tests.Campaigns.CampaignPlannerTests.Cluster("ns/a", paused: true)]);
+        var json = System.Text.Json.JsonSerializer.Serialize(plan);
+        Assert.Contains("\"TargetVersion\":\"v1.30.2\"", json);
+        Assert.Contains("\"Exclusion\":\"Paused\"", json);
+        Assert.Contains("\"Severity\":\"Warning\"", json);
+    }
+}

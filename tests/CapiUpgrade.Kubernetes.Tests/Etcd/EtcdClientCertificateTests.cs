@@ -1,3 +1,4 @@
+using CapiUpgrade.Kubernetes.Tests.Support;
 using System.Security.Cryptography.X509Certificates;
 using CapiUpgrade.Kubernetes.Certificates;
 using CapiUpgrade.Simulator.Pki;
@@ -9,7 +10,7 @@ public sealed class EtcdClientCertificateTests
     [Fact]
     public void A_minted_certificate_is_a_client_certificate_signed_by_the_etcd_CA()
     {
-        var ca = CertificateAuthority.Create("etcd-ca");
+        var ca = CertificateAuthority.Create("etcd-ca", TestKeys.Pool);
         var credentials = EtcdClientCertificate.Mint(ca.CertificatePem, ca.KeyPem, "capi-upgrade");
 
         var client = credentials.ClientCertificate;
@@ -25,8 +26,8 @@ public sealed class EtcdClientCertificateTests
     [Fact]
     public void A_foreign_CA_does_not_validate_the_minted_certificate()
     {
-        var ca = CertificateAuthority.Create("etcd-ca");
-        var other = CertificateAuthority.Create("other-ca");
+        var ca = CertificateAuthority.Create("etcd-ca", TestKeys.Pool);
+        var other = CertificateAuthority.Create("other-ca", TestKeys.Pool);
         var credentials = EtcdClientCertificate.Mint(ca.CertificatePem, ca.KeyPem);
         Assert.False(other.Validates(credentials.ClientCertificate));
     }
@@ -34,7 +35,7 @@ public sealed class EtcdClientCertificateTests
     [Fact]
     public void A_broken_CA_secret_is_reported_naming_the_secret_keys()
     {
-        var ca = CertificateAuthority.Create("etcd-ca");
+        var ca = CertificateAuthority.Create("etcd-ca", TestKeys.Pool);
         var e = Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => EtcdClientCertificate.Mint(ca.CertificatePem, "not a key"));
         Assert.Contains("tls.crt/tls.key", e.Message);
     }

@@ -1,3 +1,4 @@
+using CapiUpgrade.Kubernetes.Tests.Support;
 using CapiUpgrade.Simulator.Etcd;
 using CapiUpgrade.Simulator.Pki;
 
@@ -17,7 +18,7 @@ public sealed class RealEtcdAdapterTests
     public async Task The_adapter_manages_a_real_tls_etcd_cluster()
     {
         Assert.True(RealEtcdCluster.IsAvailable(), "etcd is not on PATH: install Debian etcd-server (apt-get install -y etcd-server etcd-client)");
-        await using var etcd = new RealEtcdCluster("default/real", CertificateAuthority.Create("etcd-ca"));
+        await using var etcd = new RealEtcdCluster("default/real", CertificateAuthority.Create("etcd-ca", TestKeys.Pool));
         await etcd.BootstrapAsync(EtcdAdapterScenarios.InitialMembers);
         await using var adapter = EtcdAdapterScenarios.Connect(etcd);
 

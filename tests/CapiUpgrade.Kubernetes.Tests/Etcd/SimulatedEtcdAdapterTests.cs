@@ -1,3 +1,4 @@
+using CapiUpgrade.Kubernetes.Tests.Support;
 using CapiUpgrade.Kubernetes.Etcd;
 using CapiUpgrade.Simulator.Etcd;
 using CapiUpgrade.Simulator.Pki;
@@ -14,7 +15,7 @@ public sealed class SimulatedEtcdAdapterTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _etcd = new SimulatedEtcdCluster("default/sim", CertificateAuthority.Create("etcd-ca"), _server);
+        _etcd = new SimulatedEtcdCluster("default/sim", CertificateAuthority.Create("etcd-ca", TestKeys.Pool), _server);
         await _etcd.BootstrapAsync(EtcdAdapterScenarios.InitialMembers);
         _adapter = EtcdAdapterScenarios.Connect(_etcd);
     }
@@ -70,7 +71,7 @@ public sealed class SimulatedEtcdAdapterTests : IAsyncLifetime
     [Fact]
     public async Task A_connection_needs_the_clusters_own_CA()
     {
-        var foreign = CertificateAuthority.Create("foreign-ca");
+        var foreign = CertificateAuthority.Create("foreign-ca", TestKeys.Pool);
         await using var wrong = new CapiUpgrade.Kubernetes.Etcd.EtcdCluster(
             _etcd.Processes.Select(p => p.ClientUrl).ToList(),
             CapiUpgrade.Kubernetes.Certificates.EtcdClientCertificate.Mint(foreign.CertificatePem, foreign.KeyPem),

@@ -225,15 +225,22 @@ public sealed class ManagementClusterTests : IAsyncLifetime
     [Fact]
     public async Task Injected_server_errors_and_throttling_are_retried()
     {
-        await Api.CreateOrGetAsync(ResourceKind.Machine, CapiObjects.Machine(Ns, "c1", "m-1"), CancellationToken.None);
-        _server.Faults.Add(new FaultRule { Verb = "get", Resource = "machines", ErrorCode = 500, Rate = 0.5 });
-        _server.Faults.Add(new FaultRule { Verb = "list", Resource = "machines", ErrorCode = 503, Rate = 0.5, RetryAfterSeconds = 0 });
-        for (var i = 0; i < 10; i++)
+        // 30% of GETs fail with 500, 30% of LISTs with 429 (Retry-After 0): with 12 attempts a call fails for
+        // good with probability 0.3^12 ≈ 5e-7, so 40 calls succeed and some of them needed retries.
+        await using var patient = ManagementClusterAccess.FromConfiguration(new k8s.KubernetesClientConfiguration { Host = _server.Url }, options: new KubernetesAccessOptions
         {
-            Assert.NotNull(await Api.GetAsync(ResourceKind.Machine, Ns, "m-1", CancellationToken.None));
-            Assert.Single(await Api.ListAsync(ResourceKind.Machine, Ns, null, CancellationToken.None));
+            Api = new RetryOptions { MaxAttempts = 12, InitialDelay = TimeSpan.FromMilliseconds(1), MaxDelay = TimeSpan.FromMilliseconds(10) },
+        });
+        await Api.CreateOrGetAsync(ResourceKind.Machine, CapiObjects.Machine(Ns, "c1", "m-1"), CancellationToken.None);
+        _server.Faults.Add(new FaultRule { Verb = "get", Resource = "machines", ErrorCode = 500, Rate = 0.3 });
+        _server.Faults.Add(new FaultRule { Verb = "list", Resource = "machines", ErrorCode = 429, Rate = 0.3, RetryAfterSeconds = 0 });
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.NotNull(await patient.Api.GetAsync(ResourceKind.Machine, Ns, "m-1", CancellationToken.None));
+            Assert.Single(await patient.Api.ListAsync(ResourceKind.Machine, Ns, null, CancellationToken.None));
         }
-        Assert.True(_server.Requests.Count("get", "machines.cluster.x-k8s.io") > 10, "some GETs failed and were retried");
+        Assert.True(_server.Requests.Count("get", "machines.cluster.x-k8s.io") + _server.Requests.Count("list", "machines.cluster.x-k8s.io") > 40,
+            "some calls failed and were retried");
     }
 
     [Fact]

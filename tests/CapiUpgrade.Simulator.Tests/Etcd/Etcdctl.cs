@@ -28,8 +28,8 @@ public sealed class Etcdctl : IDisposable
         start.ArgumentList.Add("--endpoints=" + string.Join(',', endpoints));
         start.ArgumentList.Add("--cacert=" + _ca);
         if (_cert is not null) { start.ArgumentList.Add("--cert=" + _cert); start.ArgumentList.Add("--key=" + _key); }
-        start.ArgumentList.Add("--dial-timeout=3s");
-        start.ArgumentList.Add("--command-timeout=5s");
+        start.ArgumentList.Add("--dial-timeout=2s");
+        start.ArgumentList.Add("--command-timeout=3s");
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -8,7 +8,7 @@ namespace CapiUpgrade.Simulator.Tests.Etcd;
 /// <summary>The membership scenarios against the simulated etcd (TLS, client certificates), with dotnet-etcd and etcdctl.</summary>
 public sealed class SimulatedEtcdTests : IAsyncLifetime
 {
-    private static readonly RsaKeySource Keys = RsaKeySource.Pooled(4);
+    private static readonly RsaKeySource Keys = RsaKeySource.Shared;
     private readonly SimulatedEtcdServer _server = new();
     private SimulatedEtcdCluster _etcd = null!;
 

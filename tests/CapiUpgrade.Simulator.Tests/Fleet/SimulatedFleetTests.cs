@@ -18,7 +18,7 @@ public sealed class SimulatedFleetTests : IAsyncLifetime
         _fleet = await SimulatedFleet.StartAsync(new SimulatedFleetOptions
         {
             Clusters = 2, Etcd = FleetEtcd.Simulated, ProvisionDelay = TimeSpan.FromMilliseconds(200), RandomSeed = 7,
-            Keys = Pki.RsaKeySource.Pooled(4),
+            Keys = Pki.RsaKeySource.Shared,
         });
         _management = FleetClients.Management(_fleet);
     }

@@ -95,5 +95,21 @@ internal static class Discovery
     }
 
     /// <summary>Non-resource paths other than /version and health (OpenAPI, admin); false when unknown.</summary>
-    public static Task<bool> TryHandleNonResourceAsync(KubeApiServer server, HttpContext context, string path) => Task.FromResult(false);
+    public static async Task<bool> TryHandleNonResourceAsync(KubeApiServer server, HttpContext context, string path)
+    {
+        path = path.TrimEnd('/');
+        if (path == "/openapi/v3")
+        {
+            await RequestHandler.WriteJsonAsync(context, 200, OpenApi.Index(server.Registry)).ConfigureAwait(false);
+            return true;
+        }
+        if (path.StartsWith("/openapi/v3/", StringComparison.Ordinal) && OpenApi.GroupVersion(server.Registry, path["/openapi/v3/".Length..]) is { } doc)
+        {
+            await RequestHandler.WriteJsonAsync(context, 200, doc).ConfigureAwait(false);
+            return true;
+        }
+        if (path.StartsWith("/admin/", StringComparison.Ordinal))
+            return await AdminEndpoint.HandleAsync(server, context, path).ConfigureAwait(false);
+        return false;
+    }
 }

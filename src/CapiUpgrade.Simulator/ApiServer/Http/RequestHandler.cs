@@ -178,6 +178,8 @@ internal static class RequestHandler
             case "patch":
             {
                 var contentType = (request.ContentType ?? "").Split(';')[0].Trim();
+                if (contentType == "application/strategic-merge-patch+json" && type.IsCustom)
+                    throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (strategic merge patch is not supported for custom resources such as {type.QualifiedName})");
                 var patch = await ReadNodeAsync(context).ConfigureAwait(false);
                 Func<JsonObject, JsonObject> apply = contentType switch
                 {
@@ -250,6 +252,15 @@ internal static class RequestHandler
 
     private static async Task<JsonNode?> ReadNodeAsync(HttpContext context)
     {
+        var contentType = context.Request.ContentType ?? "";
+        if (contentType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            return ProtobufBody.Decode(buffer.ToArray());
+        }
+        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase) || contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase))
+            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json; got \"{contentType}\"");
         using var doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
         return JsonNode.Parse(doc.RootElement.GetRawText(), NodeOptions);
     }

@@ -183,7 +183,6 @@ public sealed partial class ObjectStore
                 if (nsObj.IsDeleting)
                     throw new ApiException(403, "Forbidden", $"{type.QualifiedName} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated", name, type.Group, type.Plural);
             }
-            if (Find(type, ns, name) is not null) throw ApiException.AlreadyExists(type, name);
 
             metadata["uid"] = Guid.NewGuid().ToString();
             metadata["creationTimestamp"] = Now();
@@ -200,6 +199,7 @@ public sealed partial class ObjectStore
                 (metadata["labels"] ??= new JsonObject())["kubernetes.io/metadata.name"] = name;
             }
             obj = Validate(type, name, obj, strictFields);
+            if (Find(type, ns, name) is not null) throw ApiException.AlreadyExists(type, name);
             var stored = Commit(type, null, obj, WatchEventKind.Added);
             return stored.Node.DeepClone().AsObject();
         }
@@ -260,6 +260,7 @@ public sealed partial class ObjectStore
     private JsonObject Validate(ResourceType type, string name, JsonObject obj, bool strictFields)
     {
         ValidateMetadataShapes(type, name, obj);
+        obj = Schema.BuiltInFields.Check(type, obj, strictFields);
         return Validator is null ? obj : Validator.Validate(type, name, obj, strictFields);
     }
 
