@@ -12,6 +12,7 @@ public static class Program
         root.Subcommands.Add(Serve.ServeCommand.Create());
         root.Subcommands.Add(Sim.SimCommands.Build());
         root.Subcommands.Add(Run.RunCommand.Build());
+        root.Subcommands.Add(Demo.DemoCommand.Build());
         var parse = root.Parse(args);
         return await parse.InvokeAsync();
     }

@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using CapiUpgrade.Simulator.Fleet;
+using CapiUpgrade.Simulator.Observer;
+
+namespace CapiUpgrade.Integration.Tests.Upgrade;
+
+/// <summary>The final state a finished control-plane upgrade must leave, whatever happened on the way.</summary>
+public static class UpgradeAssertions
+{
+    public static string Name(JsonObject o) => o["metadata"]!["name"]!.GetValue<string>();
+
+    public static async Task AssertUpgradedAsync(FleetUnderTest f, SimulatedCluster c, string version, int nodes = 3)
+    {
+        var machines = f.ControlPlaneMachines(c);
+        Assert.Equal(nodes, machines.Count);
+        Assert.All(machines, m => Assert.Equal(version, m["spec"]!["version"]!.GetValue<string>()));
+        Assert.All(machines, m => Assert.Null(m["metadata"]!["deletionTimestamp"]));
+        Assert.DoesNotContain(machines, m => c.InitialMachines.Contains(Name(m)));
+        var names = machines.Select(Name).ToHashSet();
+
+        // No leftover infrastructure or bootstrap object: exactly the replacements' ones.
+        var dockerMachines = f.List("infrastructure.cluster.x-k8s.io", "v1beta1", "dockermachines", c.Namespace).Select(Name).ToHashSet();
+        var kubeadmConfigs = f.List("bootstrap.cluster.x-k8s.io", "v1beta1", "kubeadmconfigs", c.Namespace).Select(Name).ToHashSet();
+        Assert.True(names.SetEquals(dockerMachines), $"DockerMachines {string.Join(",", dockerMachines)} vs Machines {string.Join(",", names)}");
+        Assert.True(names.SetEquals(kubeadmConfigs), $"KubeadmConfigs {string.Join(",", kubeadmConfigs)} vs Machines {string.Join(",", names)}");
+
+        // Exactly N healthy voting etcd members, none of them old.
+        var members = (await c.Etcd.MemberListAsync()).Members;
+        Assert.Equal(nodes, members.Count);
+        Assert.All(members, m => Assert.False(m.IsLearner));
+        var nodeNames = machines.Select(m => m["status"]?["nodeRef"]?["name"]?.GetValue<string>()).ToHashSet();
+        Assert.All(members, m => Assert.Contains(m.Name, nodeNames));
+
+        // Certificate secrets survived the init Machine's replacement; the claim is released.
+        foreach (var suffix in new[] { "-ca", "-etcd", "-sa", "-proxy", "-kubeconfig" })
+            Assert.Contains(f.List("", "v1", "secrets", c.Namespace), s => Name(s) == c.Name + suffix);
+        var cluster = f.List("cluster.x-k8s.io", "v1beta1", "clusters", c.Namespace).Single(o => Name(o) == c.Name);
+        Assert.Null(cluster["metadata"]!["annotations"]?["capi-upgrade.io/upgrade-id"]);
+
+        // The workload cluster's kubeadm-config names the version.
+        var kubeadm = c.ApiServer.Store.TryGet(c.ApiServer.Registry.FindByKind("v1", "ConfigMap")!, "kube-system", "kubeadm-config");
+        Assert.Contains("kubernetesVersion: " + version, kubeadm!["data"]!["ClusterConfiguration"]!.GetValue<string>());
+
+        AssertNoViolations(f, c);
+    }
+
+    public static void AssertNoViolations(FleetUnderTest f, SimulatedCluster c)
+    {
+        var violations = f.Fleet.Observer.ViolationsOf(c.Key)
+            .Where(v => v.Kind is InvariantKind.TooManyControlPlaneMachines or InvariantKind.QuorumLost or InvariantKind.MissingSecret or InvariantKind.StaleMember)
+            .ToList();
+        Assert.True(violations.Count == 0, "observer violations:\n" + string.Join("\n", violations));
+        Assert.Empty(f.Fleet.Observer.Latest(c.Key)!.StaleMembers);
+    }
+}
