@@ -8,5 +8,6 @@ public static class BenchmarkCatalog
         {
             // ["apiserver"] = ApiServerBenchmark.RunAsync,
             ["service"] = ServiceBenchmark.RunAsync,
+            ["fleet"] = FleetBenchmark.RunAsync,
         };
 }

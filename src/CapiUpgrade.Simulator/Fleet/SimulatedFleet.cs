@@ -43,7 +43,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     }
 
     public SimulatedFleetOptions Options { get; }
-    /// <summary>The management API server (plain HTTP on 127.0.0.1, like `sim serve`).</summary>
+    /// <summary>The management API server (HTTPS on 127.0.0.1, client certificate in <see cref="ManagementKubeconfig"/>; or the one given to StartAsync).</summary>
     public KubeApiServer Management { get; }
     public string ManagementUrl => Management.Url;
     public string ManagementKubeconfig => Management.Kubeconfig();
@@ -58,6 +58,17 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     /// <summary>Wall time of <see cref="StartAsync"/>.</summary>
     public TimeSpan StartupTime { get; private set; }
 
+    /// <summary>Wall time per start-up phase (certificates, API servers, etcd, objects, controllers), for benchmarks.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> StartupPhases => _phases;
+
+    private readonly Dictionary<string, TimeSpan> _phases = new(StringComparer.Ordinal);
+
+    private void Phase(string name, Stopwatch watch)
+    {
+        lock (_phases) _phases[name] = (_phases.TryGetValue(name, out var t) ? t : TimeSpan.Zero) + watch.Elapsed;
+        watch.Restart();
+    }
+
     public SimulatedCluster Cluster(string key) => _byKey.TryGetValue(key, out var c) ? c
         : throw new ArgumentException($"no cluster '{key}' in this fleet (give namespace/name); clusters: {string.Join(", ", _clusters.Take(10).Select(x => x.Key))}{(_clusters.Count > 10 ? ", ..." : "")}.", nameof(key));
 
@@ -66,7 +77,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     public bool TryGetCluster(string key, out SimulatedCluster cluster) => _byKey.TryGetValue(key, out cluster!);
 
     /// <summary>Creates the fleet and starts its controllers; returns once everything is serving.</summary>
-    /// <param name="management">An already running management API server to create the fleet in (e.g. the one of `sim serve`); null = start one (plain HTTP with a bearer token).</param>
+    /// <param name="management">An already running management API server to create the fleet in (e.g. the one of `sim serve`); null = start one (TLS, client certificate).</param>
     public static async Task<SimulatedFleet> StartAsync(SimulatedFleetOptions? options = null, CancellationToken cancellationToken = default, KubeApiServer? management = null)
     {
         options ??= new SimulatedFleetOptions();
@@ -83,19 +94,30 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
             _ => RealEtcdCluster.IsAvailable() && options.Clusters <= 10 ? EtcdMode.Real : EtcdMode.Simulated,
         };
         var ownsManagement = management is null;
-        // A bearer token: KubernetesClient refuses a kubeconfig whose user has no credentials at all.
-        management ??= await KubeApiServer.StartAsync(new KubeApiServerOptions
+        if (management is null)
         {
-            Name = "management",
-            Port = options.ManagementPort,
-            Validator = options.ManagementValidator,
-            BearerToken = "capi-sim-" + Guid.NewGuid().ToString("N")[..16],
-        }, cancellationToken);
+            // TLS with a client certificate, as a real management cluster: kubectl sends no bearer token over
+            // plain HTTP, and KubernetesClient refuses a kubeconfig whose user has no credentials.
+            var ca = CertificateAuthority.Create("management-ca", options.Keys ?? RsaKeySource.Shared);
+            var admin = ca.IssueClient("kubernetes-admin", "system:masters");
+            management = await KubeApiServer.StartAsync(new KubeApiServerOptions
+            {
+                Name = "management",
+                Port = options.ManagementPort,
+                Validator = options.ManagementValidator,
+                ServerCertificate = ca.IssueServer("kube-apiserver", ["kubernetes", "kubernetes.default"]).Certificate,
+                ServerCaPem = ca.CertificatePem,
+                ClientCertificateAuthority = ca.Certificate,
+                AdminClientCertificate = admin.Certificate,
+            }, cancellationToken);
+        }
         var fleet = new SimulatedFleet(options with { Version = version }, management, mode) { _ownsManagement = ownsManagement };
         try
         {
             await fleet.CreateClustersAsync(cancellationToken);
+            var controllers = Stopwatch.StartNew();
             await fleet.StartControllersAsync(cancellationToken);
+            fleet.Phase("controllers", controllers);
         }
         catch
         {
@@ -121,6 +143,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
         for (var start = 0; start < o.Clusters; start += o.BatchSize)
         {
             var count = Math.Min(o.BatchSize, o.Clusters - start);
+            var phase = Stopwatch.StartNew();
             var plans = Enumerable.Range(start, count).AsParallel().AsOrdered().Select(i =>
             {
                 var ns = namespaces[i % namespaces.Count];
@@ -131,6 +154,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 var machines = Enumerable.Range(0, o.ControlPlaneReplicas).Select(r => $"{name}-cp-{r}").ToList();
                 return (ns, name, certs, serving, admin, machines);
             }).ToList();
+            Phase("certificates", phase);
             var host = await KubeApiServerHost.StartAsync(plans.Select(p => new KubeApiServerOptions
             {
                 Name = p.name,
@@ -140,6 +164,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 AdminClientCertificate = p.admin.Certificate,
             }).ToList(), ct);
             lock (_hosts) _hosts.Add(host);
+            Phase("api servers", phase);
 
             var etcds = new EtcdCluster[count];
             if (EtcdMode == EtcdMode.Simulated)
@@ -158,6 +183,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 for (var i = 0; i < count; i++) etcds[i] = new RealEtcdCluster($"{plans[i].ns}/{plans[i].name}", plans[i].certs.EtcdCa);
                 await Task.WhenAll(etcds.Select((e, i) => e.BootstrapAsync(plans[i].machines, ct)));
             }
+            Phase("etcd", phase);
 
             for (var i = 0; i < count; i++)
             {
@@ -170,6 +196,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 _clusters.Add(cluster);
                 _byKey[cluster.Key] = cluster;
             }
+            Phase("objects", phase);
         }
     }
 

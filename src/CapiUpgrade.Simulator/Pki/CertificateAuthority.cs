@@ -37,16 +37,22 @@ public sealed class CertificateAuthority
     public static CertificateAuthority Create(string commonName, RsaKeySource? keys = null)
     {
         keys ??= RsaKeySource.Fresh;
-        using var rsa = keys.Next();
-        var request = new CertificateRequest(new X500DistinguishedName($"CN={Escape(commonName)}"), rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(
-            X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        var now = DateTimeOffset.UtcNow;
-        using var selfSigned = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
-        var keyPem = rsa.ExportRSAPrivateKeyPem();
-        return new CertificateAuthority(Reload(selfSigned, rsa), selfSigned.ExportCertificatePem(), keyPem, keys);
+        var rsa = keys.Next();
+        try
+        {
+            var request = new CertificateRequest(new X500DistinguishedName($"CN={Escape(commonName)}"), rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(
+                X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+            request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+            var now = DateTimeOffset.UtcNow;
+            var selfSigned = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
+            return new CertificateAuthority(selfSigned, selfSigned.ExportCertificatePem(), rsa.ExportRSAPrivateKeyPem(), keys);
+        }
+        finally
+        {
+            if (keys.CallerDisposes) rsa.Dispose();
+        }
     }
 
     /// <summary>Loads a CA from the PEM texts of a CAPI secret (`tls.crt`, `tls.key`).</summary>
@@ -92,7 +98,19 @@ public sealed class CertificateAuthority
 
     private IssuedCertificate Issue(string commonName, string? organization, Oid[] usages, IReadOnlyList<string>? sans)
     {
-        using var rsa = _keys.Next();
+        var rsa = _keys.Next();
+        try
+        {
+            return Issue(rsa, commonName, organization, usages, sans);
+        }
+        finally
+        {
+            if (_keys.CallerDisposes) rsa.Dispose();
+        }
+    }
+
+    private IssuedCertificate Issue(RSA rsa, string commonName, string? organization, Oid[] usages, IReadOnlyList<string>? sans)
+    {
         var subject = organization is null ? $"CN={Escape(commonName)}" : $"CN={Escape(commonName)}, O={Escape(organization)}";
         var request = new CertificateRequest(new X500DistinguishedName(subject), rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
@@ -120,13 +138,10 @@ public sealed class CertificateAuthority
         using var caKey = Certificate.GetRSAPrivateKey()
             ?? throw new InvalidOperationException($"The CA '{Certificate.Subject}' has no RSA private key: load it with FromPem(tls.crt, tls.key).");
         using var signed = request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForRSA(caKey, RSASignaturePadding.Pkcs1), notBefore, notAfter, serial);
+        // The copy holds its own reference to the key (on Linux): it outlives the RSA object.
         var withKey = signed.CopyWithPrivateKey(rsa);
-        return new IssuedCertificate(Reload(withKey, rsa), withKey.ExportCertificatePem(), rsa.ExportRSAPrivateKeyPem());
+        return new IssuedCertificate(withKey, withKey.ExportCertificatePem(), rsa.ExportRSAPrivateKeyPem());
     }
-
-    // An X509Certificate2 whose private key outlives the RSA object it was built from.
-    private static X509Certificate2 Reload(X509Certificate2 certificate, RSA rsa) =>
-        X509Certificate2.CreateFromPem(certificate.ExportCertificatePem(), rsa.ExportRSAPrivateKeyPem());
 
     private static List<string> WithLoopback(IEnumerable<string>? extra) =>
         new[] { "127.0.0.1", "localhost" }.Concat(extra ?? []).Distinct(StringComparer.Ordinal).ToList();

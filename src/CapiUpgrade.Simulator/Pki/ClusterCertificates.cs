@@ -30,13 +30,20 @@ public sealed class ClusterCertificates
     public static ClusterCertificates Create(RsaKeySource? keys = null)
     {
         keys ??= RsaKeySource.Fresh;
-        using var sa = keys.Next();
-        return new ClusterCertificates(
-            CertificateAuthority.Create("kubernetes", keys),
-            CertificateAuthority.Create("etcd-ca", keys),
-            CertificateAuthority.Create("front-proxy-ca", keys),
-            sa.ExportSubjectPublicKeyInfoPem(),
-            sa.ExportRSAPrivateKeyPem());
+        var sa = keys.Next();
+        try
+        {
+            return new ClusterCertificates(
+                CertificateAuthority.Create("kubernetes", keys),
+                CertificateAuthority.Create("etcd-ca", keys),
+                CertificateAuthority.Create("front-proxy-ca", keys),
+                sa.ExportSubjectPublicKeyInfoPem(),
+                sa.ExportRSAPrivateKeyPem());
+        }
+        finally
+        {
+            if (keys.CallerDisposes) sa.Dispose();
+        }
     }
 
     /// <summary>The secret data (name suffix → keys) as CAPI writes them, PEM text.</summary>

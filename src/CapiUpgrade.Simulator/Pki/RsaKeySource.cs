@@ -19,25 +19,44 @@ public abstract class RsaKeySource
     /// <summary>One pool of 4 keys per process (generated on first use): the default of simulated fleets.</summary>
     public static RsaKeySource Shared => SharedPool.Value;
 
-    /// <summary>A new RSA key owned by the caller (dispose it when done).</summary>
+    /// <summary>
+    /// An RSA key. When <see cref="CallerDisposes"/> is false the key belongs to the source (a pooled key
+    /// imported once per thread: importing a private key makes OpenSSL check its primes, which is slow).
+    /// </summary>
     public abstract RSA Next();
+
+    /// <summary>Whether the caller must dispose the key <see cref="Next"/> returned.</summary>
+    public abstract bool CallerDisposes { get; }
 
     private sealed class FreshKeys : RsaKeySource
     {
         public override RSA Next() => RSA.Create(2048);
+        public override bool CallerDisposes => true;
     }
 
-    private sealed class PooledKeys(int size) : RsaKeySource
+    private sealed class PooledKeys : RsaKeySource
     {
-        private readonly byte[][] _keys = Enumerable.Range(0, size).AsParallel()
-            .Select(_ => { using var rsa = RSA.Create(2048); return rsa.ExportRSAPrivateKey(); }).ToArray();
+        private readonly byte[][] _keys;
+        private readonly ThreadLocal<RSA?[]> _imported;
         private int _next = -1;
+
+        public PooledKeys(int size)
+        {
+            _keys = Enumerable.Range(0, size).AsParallel()
+                .Select(_ => { using var rsa = RSA.Create(2048); return rsa.ExportRSAPrivateKey(); }).ToArray();
+            _imported = new ThreadLocal<RSA?[]>(() => new RSA?[_keys.Length]);
+        }
+
+        public override bool CallerDisposes => false;
 
         public override RSA Next()
         {
-            var rsa = RSA.Create();
-            rsa.ImportRSAPrivateKey(_keys[(int)((uint)Interlocked.Increment(ref _next) % (uint)_keys.Length)], out _);
-            return rsa;
+            var index = (int)((uint)Interlocked.Increment(ref _next) % (uint)_keys.Length);
+            var slots = _imported.Value!;
+            if (slots[index] is { } rsa) return rsa;
+            rsa = RSA.Create();
+            rsa.ImportRSAPrivateKey(_keys[index], out _);
+            return slots[index] = rsa;
         }
     }
 }
