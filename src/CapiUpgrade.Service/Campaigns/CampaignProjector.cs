@@ -15,15 +15,15 @@ public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<Campa
     public void Project(EventEnvelope envelope, FleetView view, bool live)
     {
         if (envelope.Event is not CampaignEvent e) return;
-        var state = _states.TryGetValue(e.Campaign, out var s) ? s : CampaignState.Initial(e.Campaign);
+        var state = _states.TryGetValue(e.CampaignId, out var s) ? s : CampaignState.Initial(e.CampaignId);
         state = CampaignStateMachine.Apply(state, e);
-        _states[e.Campaign] = state;
+        _states[e.CampaignId] = state;
         var (type, text) = Describe(e);
         if (live)
-            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "campaign {Campaign} #{SequenceNr} {Event}: {Detail}", e.Campaign, envelope.SequenceNr, type, text);
-        var line = new EventLine(e.At, EventLine.CampaignStream, e.Campaign, null, e.Campaign, type, text, envelope.SequenceNr);
+            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "campaign {Campaign} #{SequenceNr} {Event}: {Detail}", e.CampaignId, envelope.SequenceNr, type, text);
+        var line = new EventLine(e.At, EventLine.CampaignStream, e.CampaignId, null, e.CampaignId, type, text, envelope.SequenceNr);
         var action = Action(e);
-        view.UpdateCampaign(e.Campaign, current =>
+        view.UpdateCampaign(e.CampaignId, current =>
         {
             var next = Summarize(state, current);
             return action is null ? next : next with { Actions = [.. current.Actions, action] };
@@ -32,7 +32,7 @@ public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<Campa
 
     internal static CampaignView Summarize(CampaignState s, CampaignView current) => current with
     {
-        Name = s.Campaign,
+        Name = s.CampaignId,
         Phase = s.Status.ToString(),
         TargetVersion = s.TargetVersion,
         CurrentWave = s.Wave?.Index,
@@ -64,7 +64,7 @@ public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<Campa
     public static (string Type, string Text) Describe(CampaignEvent e) => e switch
     {
         E.Started x => ("Started", $"to {x.TargetVersion} by {x.By}: {x.Waves.Count} wave(s), {x.Waves.Sum(w => w.Clusters.Count)} cluster(s), failure budget {x.FailureBudget}, {x.Excluded.Count} excluded"),
-        E.WaveApprovalRequested x => ("WaveApprovalRequested", $"wave {x.Wave} awaits approval: `campaign approve {x.Campaign}`"),
+        E.WaveApprovalRequested x => ("WaveApprovalRequested", $"wave {x.Wave} awaits approval: `campaign approve {x.CampaignId}`"),
         E.WaveApproved x => ("WaveApproved", $"wave {x.Wave} approved by {x.By}"),
         E.WaveStarted x => ("WaveStarted", $"wave {x.Wave}"),
         E.ClusterScheduled x => ("ClusterScheduled", $"{x.Cluster} (wave {x.Wave})"),
