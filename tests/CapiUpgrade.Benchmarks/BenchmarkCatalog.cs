@@ -7,6 +7,7 @@ public static class BenchmarkCatalog
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
             ["apiserver"] = ApiServerBenchmark.RunAsync,
+            ["service"] = ServiceBenchmark.RunAsync,
             ["fleet"] = FleetBenchmark.RunAsync,
             ["engine"] = EngineBenchmark.RunAsync,
         };

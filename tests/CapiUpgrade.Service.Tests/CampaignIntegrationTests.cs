@@ -119,6 +119,9 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
             Assert.All(done.GetProperty("clusters").EnumerateArray(), c => Assert.Equal("Succeeded", c.GetProperty("state").GetString()));
             var actions = done.GetProperty("actions").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
             Assert.Equal(["start", "approve"], actions);
+            // The upgrade and campaign read models follow their own tags: the upgrades' last events may land a moment later.
+            await Until(service, async () => Json((await service.CliAsync("upgrade", "list", "--campaign", "june", "-o", "json")).Out).EnumerateArray()
+                .Count(u => u.GetProperty("phase").GetString() == "Succeeded") == 6, TimeSpan.FromSeconds(30), "the read model shows 6 upgrades succeeded");
             var upgrades = Json((await service.CliAsync("upgrade", "list", "--campaign", "june", "-o", "json")).Out).EnumerateArray().ToList();
             Assert.Equal(6, upgrades.Count);
             Assert.All(upgrades, u =>

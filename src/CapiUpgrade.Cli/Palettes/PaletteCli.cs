@@ -22,9 +22,18 @@ public static partial class PaletteCli
     /// <summary>True when the arguments are a palette command or <c>shell</c> (so System.CommandLine is not used).</summary>
     public static bool Handles(string[] args)
     {
-        var rest = args.Length > 0 && IsEndpoint(args[0]) ? args[1..] : args;
-        if (args.Length > 0 && IsEndpoint(args[0])) return true;
+        var rest = WithoutLeadingGlobalOptions(args);
+        if (rest.Length > 0 && IsEndpoint(rest[0])) return true;
         return rest.Length > 0 && (rest[0] == "shell" || CommandCatalog.FindPalette(rest[0]) is not null);
+    }
+
+    /// <summary>`capi-upgrade --token-file F 127.0.0.1:9110 upgrade list`: global options may come first.</summary>
+    private static string[] WithoutLeadingGlobalOptions(string[] args)
+    {
+        var i = 0;
+        while (i < args.Length && args[i] is "--token-file" or "--output" or "-o") i += 2;
+        while (i < args.Length && args[i].StartsWith("--output=", StringComparison.Ordinal)) i++;
+        return i >= args.Length ? [] : args[i..];
     }
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, TextReader? stdin = null, CancellationToken cancellationToken = default)
@@ -32,8 +41,10 @@ public static partial class PaletteCli
         stdout ??= Console.Out;
         stderr ??= Console.Error;
         var endpoint = Environment.GetEnvironmentVariable("CAPI_UPGRADE_ENDPOINT") is { Length: > 0 } e ? e : DefaultEndpoint;
-        var rest = args.ToList();
+        var leading = args.Length - WithoutLeadingGlobalOptions(args).Length;
+        var rest = args.Skip(leading).ToList();
         if (rest.Count > 0 && IsEndpoint(rest[0])) { endpoint = rest[0]; rest.RemoveAt(0); }
+        rest.AddRange(args.Take(leading)); // global options are taken from anywhere by Session.Create
         if (rest.Count > 0 && rest[0] == "shell")
         {
             rest.RemoveAt(0);

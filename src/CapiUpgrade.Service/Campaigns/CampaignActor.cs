@@ -59,7 +59,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             if (_state.Status != CampaignStatus.NotStarted && !_state.IsFinished)
-                _log.Info("campaign {0}: recovered {1}; re-driving {2} in-flight cluster(s)", _state.Campaign, _state.Status, _state.InFlight.Count());
+                _log.Info("campaign {0}: recovered {1}; re-driving {2} in-flight cluster(s)", _state.CampaignId, _state.Status, _state.InFlight.Count());
             AfterChange();
         });
 
@@ -80,7 +80,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         Command<ClusterUpgradeReplies.UpgradeProgress>(p => OnStatus(p.Status));
         Command<ClusterUpgradeReplies.UpgradeStatus>(OnStatus);
         Command<ClusterUpgradeReplies.CommandAccepted>(_ => { });
-        Command<ClusterUpgradeReplies.CommandRejected>(r => _log.Warning("campaign {0}: cluster {1} refused a command: {2}", _state.Campaign, r.Cluster, r.Reason));
+        Command<ClusterUpgradeReplies.CommandRejected>(r => _log.Warning("campaign {0}: cluster {1} refused a command: {2}", _state.CampaignId, r.Cluster, r.Reason));
     }
 
     private static DateTimeOffset Now => DateTimeOffset.UtcNow;
@@ -90,13 +90,13 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         var decision = CampaignStateMachine.Decide(_state, command);
         if (decision.IsRejected)
         {
-            if (accepted is not null) Sender.Tell(new CampaignReplies.Rejected(_state.Campaign, decision.Rejection!));
+            if (accepted is not null) Sender.Tell(new CampaignReplies.Rejected(_state.CampaignId, decision.Rejection!));
             return;
         }
         var replyTo = Sender;
         if (decision.Events.Count == 0)
         {
-            if (accepted is not null) replyTo.Tell(new CampaignReplies.Accepted(_state.Campaign, accepted + " (nothing changed)"));
+            if (accepted is not null) replyTo.Tell(new CampaignReplies.Accepted(_state.CampaignId, accepted + " (nothing changed)"));
             return;
         }
         var remaining = decision.Events.Count;
@@ -104,9 +104,9 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         {
             _state = CampaignStateMachine.Apply(_state, e);
             if (e is E.Paused { Automatic: true } paused)
-                _log.Warning("campaign {0} paused automatically: {1}", _state.Campaign, paused.Reason);
+                _log.Warning("campaign {0} paused automatically: {1}", _state.CampaignId, paused.Reason);
             if (--remaining > 0) return;
-            if (accepted is not null) replyTo.Tell(new CampaignReplies.Accepted(_state.Campaign, accepted));
+            if (accepted is not null) replyTo.Tell(new CampaignReplies.Accepted(_state.CampaignId, accepted));
             if (command is C.Abort) AbortInFlight();
             AfterChange();
         });
@@ -139,7 +139,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         var upgradeId = UpgradeIdFor(cluster);
         var start = new ClusterUpgradeCommands.StartUpgrade(UpgradeKey.Parse(cluster), upgradeId, _state.TargetVersion!, // The planner excluded 1-node control planes unless the spec accepted the risk (allowSingleNodeControlPlane).
             _upgradeOptions with { AllowSingleNode = true },
-            UpgradeProjector.CampaignRequesterPrefix + _state.Campaign);
+            UpgradeProjector.CampaignRequesterPrefix + _state.CampaignId);
         _upgrades.Ask<object>(start, TimeSpan.FromSeconds(30))
             .ContinueWith(t => (object)new UpgradeHandedOver(cluster, upgradeId, t.IsCompletedSuccessfully ? t.Result : (object)(t.Exception?.GetBaseException().Message ?? "timed out")))
             .PipeTo(Self);
@@ -159,7 +159,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
                 break;
             default:
                 // No answer (the shard was not ready): the next tick hands it over again.
-                _log.Warning("campaign {0}: handing cluster {1} over got no answer ({2}); trying again", _state.Campaign, h.Cluster, h.Reply);
+                _log.Warning("campaign {0}: handing cluster {1} over got no answer ({2}); trying again", _state.CampaignId, h.Cluster, h.Reply);
                 break;
         }
     }
@@ -210,6 +210,6 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
     private void AbortInFlight()
     {
         foreach (var c in _state.InFlight)
-            _upgrades.Tell(new ClusterUpgradeCommands.AbortUpgrade(UpgradeKey.Parse(c.Cluster), $"campaign/{_state.Campaign} abort by {_state.AbortedBy}"));
+            _upgrades.Tell(new ClusterUpgradeCommands.AbortUpgrade(UpgradeKey.Parse(c.Cluster), $"campaign/{_state.CampaignId} abort by {_state.AbortedBy}"));
     }
 }

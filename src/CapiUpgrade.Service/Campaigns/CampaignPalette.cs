@@ -30,21 +30,21 @@ public sealed class CampaignPalette(
             case "plan":
             {
                 var (_, plan) = await PlanAsync(invocation.Required("file"), cancellationToken);
-                return new CommandResult(CommandJson.ToNode(PlanData(plan)), PlanView(plan, "plan of campaign " + plan.Campaign + " (nothing was written)"));
+                return new CommandResult(CommandJson.ToNode(PlanData(plan)), PlanView(plan, "plan of campaign " + plan.CampaignId + " (nothing was written)"));
             }
             case "start":
             {
                 var (_, plan) = await PlanAsync(invocation.Required("file"), cancellationToken);
                 var errors = plan.Findings.Where(f => f.IsError && plan.Clusters.All(c => !c.Findings.Contains(f))).ToList();
                 if (errors.Count > 0)
-                    throw new CommandException($"campaign {plan.Campaign} cannot start: {string.Join("; ", errors.Select(e => e.Message))}");
+                    throw new CommandException($"campaign {plan.CampaignId} cannot start: {string.Join("; ", errors.Select(e => e.Message))}");
                 if (plan.ClusterCount == 0)
-                    throw new CommandException($"campaign {plan.Campaign} cannot start: no cluster is in any wave (see `campaign plan`)");
-                var message = await SendAsync(new CampaignProtocol.StartCampaign(plan.Campaign, plan, invocation.User), cancellationToken);
+                    throw new CommandException($"campaign {plan.CampaignId} cannot start: no cluster is in any wave (see `campaign plan`)");
+                var message = await SendAsync(new CampaignProtocol.StartCampaign(plan.CampaignId, plan, invocation.User), cancellationToken);
                 logger.LogInformation("campaign {Campaign} started by {User}: {Clusters} cluster(s) in {Waves} wave(s) to {Target}",
-                    plan.Campaign, invocation.User, plan.ClusterCount, plan.Waves.Count, plan.TargetVersion);
+                    plan.CampaignId, invocation.User, plan.ClusterCount, plan.Waves.Count, plan.TargetVersion);
                 var shown = PlanView(plan, message);
-                return new CommandResult(CommandJson.ToNode(new { campaign = plan.Campaign, started = true, plan = PlanData(plan) }), shown);
+                return new CommandResult(CommandJson.ToNode(new { campaign = plan.CampaignId, started = true, plan = PlanData(plan) }), shown);
             }
             case "list":
                 return List();
@@ -101,6 +101,7 @@ public sealed class CampaignPalette(
     private async Task<string> SendAsync(ICampaignMessage message, CancellationToken cancellationToken)
     {
         var actor = await region.GetAsync(cancellationToken);
+        var seen = view.Campaign(message.CampaignId)?.EventCount ?? 0;
         object reply;
         try
         {
@@ -109,6 +110,12 @@ public sealed class CampaignPalette(
         catch (AskTimeoutException)
         {
             throw new CommandException($"campaign {message.CampaignId} did not answer within {AskTimeout.TotalSeconds:0}s; try again and check the service log", 503);
+        }
+        if (reply is CampaignReplies.Accepted { Message: var m } && !m.EndsWith("(nothing changed)", StringComparison.Ordinal))
+        {
+            // Answer once the read model shows it, so a `show` right after sees the change.
+            for (var i = 0; i < 60 && (view.Campaign(message.CampaignId)?.EventCount ?? 0) <= seen; i++)
+                await Task.Delay(50, cancellationToken);
         }
         return reply switch
         {
@@ -174,7 +181,7 @@ public sealed class CampaignPalette(
 
     private static object PlanData(CampaignPlan plan) => new
     {
-        campaign = plan.Campaign,
+        campaign = plan.CampaignId,
         targetVersion = plan.TargetVersion.ToString(),
         failureBudget = plan.FailureBudget,
         clusterTimeout = plan.ClusterTimeout?.ToString(),

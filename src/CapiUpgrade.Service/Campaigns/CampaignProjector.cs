@@ -6,22 +6,24 @@ using E = CapiUpgrade.Core.Campaigns.CampaignEvents;
 namespace CapiUpgrade.Service.Campaigns;
 
 /// <summary>Folds campaign events (tag <see cref="CampaignTags.All"/>) into the read model with the campaign's own <see cref="CampaignStateMachine.Apply(CampaignState, CampaignEvent)"/>.</summary>
-public sealed class CampaignProjector : IJournalProjector
+public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<CampaignProjector> logger) : IJournalProjector
 {
     private readonly Dictionary<string, CampaignState> _states = new(StringComparer.Ordinal);
 
     public string Tag => CampaignTags.All;
 
-    public void Project(EventEnvelope envelope, FleetView view)
+    public void Project(EventEnvelope envelope, FleetView view, bool live)
     {
         if (envelope.Event is not CampaignEvent e) return;
-        var state = _states.TryGetValue(e.Campaign, out var s) ? s : CampaignState.Initial(e.Campaign);
+        var state = _states.TryGetValue(e.CampaignId, out var s) ? s : CampaignState.Initial(e.CampaignId);
         state = CampaignStateMachine.Apply(state, e);
-        _states[e.Campaign] = state;
+        _states[e.CampaignId] = state;
         var (type, text) = Describe(e);
-        var line = new EventLine(e.At, EventLine.CampaignStream, e.Campaign, null, e.Campaign, type, text, envelope.SequenceNr);
+        if (live)
+            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "campaign {Campaign} #{SequenceNr} {Event}: {Detail}", e.CampaignId, envelope.SequenceNr, type, text);
+        var line = new EventLine(e.At, EventLine.CampaignStream, e.CampaignId, null, e.CampaignId, type, text, envelope.SequenceNr);
         var action = Action(e);
-        view.UpdateCampaign(e.Campaign, current =>
+        view.UpdateCampaign(e.CampaignId, current =>
         {
             var next = Summarize(state, current);
             return action is null ? next : next with { Actions = [.. current.Actions, action] };
@@ -30,7 +32,7 @@ public sealed class CampaignProjector : IJournalProjector
 
     internal static CampaignView Summarize(CampaignState s, CampaignView current) => current with
     {
-        Name = s.Campaign,
+        Name = s.CampaignId,
         Phase = s.Status.ToString(),
         TargetVersion = s.TargetVersion,
         CurrentWave = s.Wave?.Index,
@@ -62,7 +64,7 @@ public sealed class CampaignProjector : IJournalProjector
     public static (string Type, string Text) Describe(CampaignEvent e) => e switch
     {
         E.Started x => ("Started", $"to {x.TargetVersion} by {x.By}: {x.Waves.Count} wave(s), {x.Waves.Sum(w => w.Clusters.Count)} cluster(s), failure budget {x.FailureBudget}, {x.Excluded.Count} excluded"),
-        E.WaveApprovalRequested x => ("WaveApprovalRequested", $"wave {x.Wave} awaits approval: `campaign approve {x.Campaign}`"),
+        E.WaveApprovalRequested x => ("WaveApprovalRequested", $"wave {x.Wave} awaits approval: `campaign approve {x.CampaignId}`"),
         E.WaveApproved x => ("WaveApproved", $"wave {x.Wave} approved by {x.By}"),
         E.WaveStarted x => ("WaveStarted", $"wave {x.Wave}"),
         E.ClusterScheduled x => ("ClusterScheduled", $"{x.Cluster} (wave {x.Wave})"),

@@ -13,7 +13,8 @@ namespace CapiUpgrade.Service.ReadModel;
 public interface IJournalProjector
 {
     string Tag { get; }
-    void Project(EventEnvelope envelope, FleetView view);
+    /// <param name="live">False while replaying what was stored before the start, true for new events.</param>
+    void Project(EventEnvelope envelope, FleetView view, bool live);
 }
 
 /// <summary>
@@ -31,16 +32,17 @@ public sealed class ReadModelProjection
 
     public void Start(ActorSystem system, FleetView view, IReadOnlyList<IJournalProjector> projectors, ILogger logger)
     {
-        var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         var materializer = system.Materializer();
         _pending = projectors.Count;
         if (_pending == 0) _caughtUp.TrySetResult();
+        // Off the startup path: creating the read journal waits for the database (tables on first use).
         foreach (var projector in projectors)
-            _ = RunAsync(journal, materializer, view, projector, logger, system.WhenTerminated);
+            _ = Task.Run(() => RunAsync(system, materializer, view, projector, logger, system.WhenTerminated));
     }
 
-    private async Task RunAsync(SqlReadJournal journal, IMaterializer materializer, FleetView view, IJournalProjector projector, ILogger logger, Task terminated)
+    private async Task RunAsync(ActorSystem system, IMaterializer materializer, FleetView view, IJournalProjector projector, ILogger logger, Task terminated)
     {
+        SqlReadJournal? journal = null;
         Offset offset = Offset.NoOffset();
         var caughtUp = false;
         var failures = 0;
@@ -49,12 +51,13 @@ public sealed class ReadModelProjection
         {
             try
             {
+                journal ??= PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
                 var source = caughtUp ? journal.EventsByTag(projector.Tag, offset) : journal.CurrentEventsByTag(projector.Tag, offset);
                 await source.RunForeach(envelope =>
                 {
                     try
                     {
-                        projector.Project(envelope, view);
+                        projector.Project(envelope, view, caughtUp);
                     }
                     catch (Exception e)
                     {

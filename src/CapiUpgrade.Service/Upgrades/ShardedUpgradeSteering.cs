@@ -11,7 +11,7 @@ namespace CapiUpgrade.Service.Upgrades;
 public sealed class ClusterUpgradeRegion;
 
 /// <summary>pause/resume/retry/abort sent to the cluster's sharded ClusterUpgradeActor.</summary>
-public sealed class ShardedUpgradeSteering(IRequiredActor<ClusterUpgradeRegion> region, ILogger<ShardedUpgradeSteering> logger) : IUpgradeSteering
+public sealed class ShardedUpgradeSteering(IRequiredActor<ClusterUpgradeRegion> region, ReadModel.FleetView view, ILogger<ShardedUpgradeSteering> logger) : IUpgradeSteering
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(20);
 
@@ -26,6 +26,7 @@ public sealed class ShardedUpgradeSteering(IRequiredActor<ClusterUpgradeRegion> 
             _ => throw new CommandException($"upgrade {action}: unknown action"),
         };
         var actor = await region.GetAsync(cancellationToken);
+        var seen = view.Upgrade(cluster.EntityId)?.EventCount ?? 0;
         object reply;
         try
         {
@@ -40,6 +41,9 @@ public sealed class ShardedUpgradeSteering(IRequiredActor<ClusterUpgradeRegion> 
         {
             case ClusterUpgradeReplies.CommandAccepted ok:
                 logger.LogInformation("upgrade {Action} of {Cluster} (upgrade {UpgradeId}) accepted, by {User}: {Message}", action, cluster.EntityId, ok.UpgradeId, user, ok.Message);
+                // Answer once the read model shows it, so a `show` right after sees the change.
+                for (var i = 0; i < 60 && (view.Upgrade(cluster.EntityId)?.EventCount ?? 0) <= seen; i++)
+                    await Task.Delay(50, cancellationToken);
                 return new CommandResult(CommandJson.ToNode(new { cluster = cluster.EntityId, ok.UpgradeId, action, accepted = true, ok.Message }),
                     Views.Message($"{action}: {cluster.EntityId}{(ok.UpgradeId is null ? "" : $" (upgrade {ok.UpgradeId})")}: {ok.Message}"));
             case ClusterUpgradeReplies.CommandRejected no:

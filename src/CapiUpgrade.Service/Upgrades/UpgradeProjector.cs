@@ -12,7 +12,7 @@ namespace CapiUpgrade.Service.Upgrades;
 /// model with the engine's own <see cref="ClusterUpgradeState.Apply"/>, so the read model and the
 /// actor can never disagree about what an event means.
 /// </summary>
-public sealed class UpgradeProjector(ServiceMetrics metrics) : IJournalProjector
+public sealed class UpgradeProjector(ServiceMetrics metrics, Microsoft.Extensions.Logging.ILogger<UpgradeProjector> logger) : IJournalProjector
 {
     /// <summary>A campaign starts upgrades with RequestedBy = "campaign/&lt;id&gt;".</summary>
     public const string CampaignRequesterPrefix = "campaign/";
@@ -22,7 +22,7 @@ public sealed class UpgradeProjector(ServiceMetrics metrics) : IJournalProjector
 
     public string Tag => ClusterUpgradeTags.All;
 
-    public void Project(EventEnvelope envelope, FleetView view)
+    public void Project(EventEnvelope envelope, FleetView view, bool live)
     {
         if (envelope.Event is not IClusterUpgradeEvent e) return;
         var key = e.Cluster.EntityId;
@@ -31,6 +31,9 @@ public sealed class UpgradeProjector(ServiceMetrics metrics) : IJournalProjector
         _states[key] = state;
         Measure(key, e);
         var (type, text) = Describe(e);
+        if (live)
+            Microsoft.Extensions.Logging.LoggerExtensions.LogInformation(logger, "cluster {Cluster} upgrade {UpgradeId} #{SequenceNr} {Event}: {Detail}",
+                key, e.UpgradeId, envelope.SequenceNr, type, text);
         var line = new EventLine(e.At, EventLine.UpgradeStream, key, e.UpgradeId, null, type, text, envelope.SequenceNr);
         var action = Action(e);
         view.UpdateUpgrade(key, current =>

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using CapiUpgrade.Cli.Palettes;
+using CapiUpgrade.Simulator.Fleet;
+
+namespace CapiUpgrade.Benchmarks;
+
+/// <summary>
+/// `service`: latency of `upgrade list` and `campaign show` (the real client over the command endpoint,
+/// and the HTTP API) against `capi-upgrade serve` as its own process, upgrading a simulated fleet of
+/// 500 clusters (simulated etcd) in a campaign with 50 upgrades in flight.
+/// Usage: `dotnet run -c Release --project tests/CapiUpgrade.Benchmarks -- service [CLUSTERS] [SAMPLES]`.
+/// </summary>
+public static class ServiceBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var clusters = args.Length > 0 ? int.Parse(args[0]) : 500;
+        var samples = args.Length > 1 ? int.Parse(args[1]) : 50;
+        var directory = Path.Combine(Path.GetTempPath(), "capi-upgrade-service-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        var clock = Stopwatch.StartNew();
+        await using var fleet = await SimulatedFleet.StartAsync(new SimulatedFleetOptions
+        {
+            Clusters = clusters,
+            ControlPlaneReplicas = 3,
+            Version = "v1.29.4",
+            Etcd = FleetEtcd.Simulated,
+            ProvisionDelay = TimeSpan.FromMilliseconds(500),
+            Keys = Simulator.Pki.RsaKeySource.Pooled(8),
+            RandomSeed = 1,
+        });
+        Console.WriteLine($"fleet of {clusters} clusters × 3 control-plane Machines (simulated etcd) started in {clock.Elapsed.TotalSeconds:0.0}s");
+        var kubeconfig = Path.Combine(directory, "management.kubeconfig");
+        await fleet.WriteKubeconfigAsync(kubeconfig);
+        var spec = Path.Combine(directory, "campaign.yaml");
+        await File.WriteAllTextAsync(spec, "name: bench\ntargetVersion: v1.30.2\nwaves:\n  - name: all\n    maxConcurrent: 50\nfailureBudget: 10%\n");
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "capi-upgrade.dll"), "serve", "--kubeconfig", kubeconfig, "--db", Path.Combine(directory, "journal.db"),
+                     "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0" })
+            start.ArgumentList.Add(a);
+        using var service = Process.Start(start)!;
+        var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        service.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("capi-upgrade service ready", StringComparison.Ordinal) == true) ready.TrySetResult(e.Data); };
+        service.ErrorDataReceived += (_, _) => { };
+        service.BeginOutputReadLine();
+        service.BeginErrorReadLine();
+        try
+        {
+            var line = await ready.Task.WaitAsync(TimeSpan.FromMinutes(2));
+            var m = Regex.Match(line, @"commands on (?<cmd>[0-9.]+:\d+), HTTP on http://(?<http>[0-9.]+:\d+)");
+            var endpoint = m.Groups["cmd"].Value;
+            using var http = new HttpClient { BaseAddress = new Uri($"http://{m.Groups["http"].Value}/") };
+
+            clock.Restart();
+            var started = await Cli(endpoint, "campaign", "start", spec);
+            if (started.Code != 0) { Console.Error.WriteLine(started.Err); return 1; }
+            Console.WriteLine($"campaign start (plan over {clusters} clusters + start): {clock.ElapsedMilliseconds} ms");
+
+            // Let the campaign fill the read model for a while: 50 upgrades in flight, journal growing.
+            await Task.Delay(TimeSpan.FromSeconds(20));
+
+            var list = await Measure(samples, async () => (await Cli(endpoint, "upgrade", "list")).Code);
+            var listJson = await Measure(samples, async () => (await Cli(endpoint, "upgrade", "list", "-o", "json")).Code);
+            var show = await Measure(samples, async () => (await Cli(endpoint, "campaign", "show", "bench")).Code);
+            var httpList = await Measure(samples, async () => { using var r = await http.GetAsync("api/upgrades"); return r.IsSuccessStatusCode ? 0 : 1; });
+            var shown = await Cli(endpoint, "campaign", "show", "bench", "-o", "json");
+            var upgrades = await Cli(endpoint, "upgrade", "list", "-o", "json");
+            var count = System.Text.Json.JsonDocument.Parse(upgrades.Out).RootElement.GetArrayLength();
+            var done = Regex.Matches(shown.Out, "\"state\": \"Succeeded\"").Count;
+
+            Console.WriteLine($"read model at the end: {count} upgrades, {done} of {clusters} clusters succeeded, campaign still running");
+            Print("upgrade list (table, command endpoint)", list);
+            Print("upgrade list -o json (command endpoint)", listJson);
+            Print("campaign show (table, command endpoint)", show);
+            Print("GET /api/upgrades (HTTP)", httpList);
+            return 0;
+        }
+        finally
+        {
+            service.Kill();
+            await service.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Cli(string endpoint, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await PaletteCli.RunAsync([endpoint, .. args], stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static async Task<List<double>> Measure(int samples, Func<Task<int>> call)
+    {
+        await call(); // warm-up
+        var times = new List<double>();
+        for (var i = 0; i < samples; i++)
+        {
+            var t = Stopwatch.StartNew();
+            if (await call() != 0) throw new InvalidOperationException("a measured call failed");
+            times.Add(t.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times;
+    }
+
+    private static void Print(string what, List<double> sorted) =>
+        Console.WriteLine($"{what,-42} p50 {sorted[sorted.Count / 2],7:0.0} ms   p95 {sorted[(int)(sorted.Count * 0.95)],7:0.0} ms   max {sorted[^1],7:0.0} ms   ({sorted.Count} calls)");
+}
