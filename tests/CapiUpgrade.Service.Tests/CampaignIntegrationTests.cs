@@ -179,6 +179,19 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
 
         await using var service = await ServiceProcess.StartAsync(
             ["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--db", Path.Combine(directory, "journal.db")], environment, directory);
+        var versions = await service.CliAsync("fleet", "versions");
+        Assert.True(versions.Code == 0, versions.Err);
+        Assert.Contains("4 cluster(s); versions: v1.29.4 ×4", versions.Out);
+        var preflight = await service.CliAsync("fleet", "preflight", "--to", Target, "-o", "json");
+        Assert.True(preflight.Code == 0, preflight.Err);
+        Assert.All(Json(preflight.Out).EnumerateArray(), r => Assert.Equal("ok", r.GetProperty("result").GetString()));
+        var members = await service.CliAsync("etcd", "members", ordered[3]);
+        Assert.True(members.Code == 0, members.Err);
+        Assert.Contains("3 voter(s), 0 learner(s)", members.Out);
+        var health = await service.CliAsync("etcd", "health", ordered[3], "-o", "json");
+        Assert.True(health.Code == 0, health.Err);
+        Assert.True(Json(health.Out).GetProperty("healthy").GetBoolean(), health.Out);
+
         var start = await service.CliAsync("campaign", "start", specFile);
         Assert.True(start.Code == 0, start.Err);
 

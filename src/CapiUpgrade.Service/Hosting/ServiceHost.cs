@@ -139,9 +139,11 @@ public sealed class ServiceHost : IAsyncDisposable
         {
             host = Build(options);
         }
-        catch (Exception e) when (e is ServiceStartException or IOException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            await stderr.WriteLineAsync("capi-upgrade serve: " + e.Message);
+            // e.g. a kubeconfig KubernetesClient cannot use (no credentials for its user)
+            await stderr.WriteLineAsync("capi-upgrade serve: cannot start: " + e.Message +
+                (options.ManagementClusters.Count > 0 ? $" (--kubeconfig {string.Join(", ", options.ManagementClusters.Select(m => m.Name + "=" + m.KubeconfigFile))})" : ""));
             return 2;
         }
         await using var _ = host;

@@ -269,7 +269,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
         };
         _machineWatch.Start();
         _secretWatch.Start();
-        await Task.WhenAll(_machineWatch.Synced, _secretWatch.Synced).WaitAsync(TimeSpan.FromMinutes(2), ct);
+        await Task.WhenAll(_machineWatch.Synced, _secretWatch.Synced).WaitAsync(TimeSpan.FromMinutes(2) + TimeSpan.FromMilliseconds(100) * _clusters.Count, ct);
         Observer.Start();
         if (Options.AdminPort >= 0)
         {

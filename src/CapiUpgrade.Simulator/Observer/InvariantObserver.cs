@@ -35,9 +35,11 @@ public sealed class InvariantObserver : IAsyncDisposable
         _secrets = secrets;
         _clusters = clusters;
         MaxControlPlaneMachines = maxControlPlaneMachines;
-        _machines.Subscribe(change => { Evaluate(ClusterOfMachine(change.Object)); return Task.CompletedTask; });
+        // The initial list (SYNC) is evaluated once per cluster by the first etcd poll, not once per object.
+        _machines.Subscribe(change => { if (change.Type != "SYNC") Evaluate(ClusterOfMachine(change.Object)); return Task.CompletedTask; });
         _secrets.Subscribe(change =>
         {
+            if (change.Type == "SYNC") return Task.CompletedTask;
             var cluster = Json.Str(change.Object, "metadata", "labels", ManagementObjects.ClusterNameLabel);
             if (cluster is not null) Evaluate(Json.Str(change.Object, "metadata", "namespace") + "/" + cluster);
             return Task.CompletedTask;

@@ -230,4 +230,20 @@ public sealed class KubernetesClientTests : IAsyncLifetime
         Assert.Equal(2, _server.Requests.Count("list", "configmaps"));
         Assert.Equal(4, _server.Requests.Count(resource: "configmaps"));
     }
+
+    [Fact]
+    public async Task Rbac_names_may_contain_colons_and_dry_run_is_refused_not_written()
+    {
+        var role = await _client.CreateNamespacedRoleAsync(new V1Role
+        {
+            Metadata = new V1ObjectMeta { Name = "kubeadm:kubelet-config" },
+            Rules = [new V1PolicyRule { ApiGroups = [""], Resources = ["configmaps"], ResourceNames = ["kubelet-config"], Verbs = ["get"] }],
+        }, "kube-system");
+        Assert.Equal("kubeadm:kubelet-config", role.Metadata.Name);
+
+        var dryRun = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CreateNamespacedConfigMapAsync(ConfigMap("dry"), "default", dryRun: "All"));
+        Assert.Equal(HttpStatusCode.BadRequest, dryRun.Response.StatusCode);
+        Assert.Contains("dryRun", Message(dryRun));
+        Assert.Empty((await _client.ListNamespacedConfigMapAsync("default", fieldSelector: "metadata.name=dry")).Items);
+    }
 }

@@ -81,6 +81,17 @@ public sealed class SimulatedFleetTests : IAsyncLifetime
         Assert.NotNull(await workload.ReadNamespacedDaemonSetAsync("kube-proxy", "kube-system"));
         Assert.Contains("coredns", (await workload.ReadNamespacedDeploymentAsync("coredns", "kube-system")).Spec.Template.Spec.Containers[0].Image);
 
+        // the workload API server requires the kubeconfig's client certificate
+        var caSecret = await _management.ReadNamespacedSecretAsync($"{cluster.Name}-ca", cluster.Namespace);
+        using var anonymous = new Kubernetes(new KubernetesClientConfiguration
+        {
+            Host = cluster.ApiServerUrl,
+            SslCaCerts = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection(
+                System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(Encoding.UTF8.GetString(caSecret.Data["tls.crt"]))),
+        });
+        var refused = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => anonymous.ListNodeAsync());
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.Response.StatusCode);
+
         // etcd through the advertised client URLs with a certificate minted from <cluster>-etcd
         using var etcd = await FleetClients.EtcdAsync(_management, cluster.Namespace, cluster.Name);
         var members = await etcd.MemberListAsync(new MemberListRequest());
