@@ -43,7 +43,7 @@ for proj in tests/*/*.csproj; do
   echo "== $name"
   log="$logdir/$name.log"
   start=$(date +%s%N)
-  dotnet test "$proj" -c Release --no-build -nologo --blame-hang-timeout 8m --logger "console;verbosity=normal" 2>&1 | tee "$log" | grep -E '^\s*(Failed|Skipped) |Error Message|^(Passed|Failed)!|Total tests|Passed:|error' | head -200
+  dotnet test "$proj" -c Release --no-build -nologo --blame-hang-timeout 8m --logger "console;verbosity=normal" 2>&1 | tee "$log" | grep -E '^\s*(Failed|Skipped) |Error Message|^(Passed|Failed)!|Total tests|^\s*(Passed|Failed|Skipped):|error [A-Z]+[0-9]+' | head -200
   rc=${PIPESTATUS[0]}
   end=$(date +%s%N)
   ms=$(( (end - start) / 1000000 )); wall="$((ms / 1000)).$(( (ms % 1000) / 100 ))"
