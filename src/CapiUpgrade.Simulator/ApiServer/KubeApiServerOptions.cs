@@ -43,6 +43,13 @@ public sealed record KubeApiServerOptions
     /// <summary>Create default, kube-system, kube-public and kube-node-lease at start, like a real cluster.</summary>
     public bool CreateDefaultNamespaces { get; init; } = true;
 
+    /// <summary>
+    /// Treat a write that names no <c>fieldValidation</c> as <c>Strict</c>: unknown fields are rejected (400) instead
+    /// of pruned. The real server defaults to Warn; tests turn this on so a field the real server would silently
+    /// drop fails loudly.
+    /// </summary>
+    public bool StrictFieldValidationByDefault { get; init; }
+
     /// <summary>True when any credential is configured: requests without a valid one get 401.</summary>
     public bool RequiresAuthentication => ClientCertificateAuthority is not null || BearerToken is not null;
 }

@@ -105,6 +105,7 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
                 Name = "management",
                 Port = options.ManagementPort,
                 Validator = options.ManagementValidator,
+                StrictFieldValidationByDefault = options.StrictFieldValidation,
                 ServerCertificate = ca.IssueServer("kube-apiserver", ["kubernetes", "kubernetes.default"]).Certificate,
                 ServerCaPem = ca.CertificatePem,
                 ClientCertificateAuthority = ca.Certificate,

@@ -31,6 +31,8 @@ public sealed record SimulatedFleetOptions
     public CapiUpgrade.Simulator.ApiServer.Storage.IObjectValidator? ManagementValidator { get; init; }
     /// <summary>Folder of CRD YAMLs (e.g. ../shared/capi-crds/v1.10.10): the fleet's own management server validates CAPI objects against them.</summary>
     public string? CrdDirectory { get; init; }
+    /// <summary>With <see cref="CrdDirectory"/>: writes to the management server that name no fieldValidation are validated Strict (unknown fields rejected, not pruned).</summary>
+    public bool StrictFieldValidation { get; init; }
     /// <summary>Port of the admin endpoint (faults, dump, observer) on 127.0.0.1 (0 = any; -1 = none).</summary>
     public int AdminPort { get; init; }
     /// <summary>Where RSA keys come from; null = <see cref="RsaKeySource.Shared"/> (4 keys per process, every certificate distinct); RsaKeySource.Fresh for a new key per certificate.</summary>

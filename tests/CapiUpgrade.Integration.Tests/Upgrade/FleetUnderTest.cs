@@ -24,7 +24,13 @@ public sealed class FleetUnderTest : IAsyncDisposable
     {
         var dir = Path.Combine(Path.GetTempPath(), "capi-upgrade-it-" + Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(dir);
-        var fleet = await SimulatedFleet.StartAsync(options with { Keys = options.Keys ?? RsaKeySource.Pooled(4) });
+        // The management server validates every write against the real CAPI v1.10.10 CRDs, strictly.
+        var fleet = await SimulatedFleet.StartAsync(options with
+        {
+            Keys = options.Keys ?? RsaKeySource.Pooled(4),
+            CrdDirectory = CapiCrds.Folder,
+            StrictFieldValidation = true,
+        });
         var kubeconfig = Path.Combine(dir, "management.kubeconfig");
         await fleet.WriteKubeconfigAsync(kubeconfig);
         return new FleetUnderTest(fleet, dir, kubeconfig);

@@ -132,7 +132,10 @@ internal static class RequestHandler
         }
         if (query["dryRun"].ToString() is { Length: > 0 } dryRun)
             throw ApiException.BadRequest($"dryRun={dryRun} is not supported by the simulated API server; send the request without dryRun (kubectl: drop --dry-run=server, or use --dry-run=client)");
-        var strict = string.Equals(query["fieldValidation"].ToString(), "Strict", StringComparison.OrdinalIgnoreCase);
+        var fieldValidation = query["fieldValidation"].ToString();
+        var strict = fieldValidation.Length == 0
+            ? server.Options.StrictFieldValidationByDefault
+            : string.Equals(fieldValidation, "Strict", StringComparison.OrdinalIgnoreCase);
         var verb = Verb(request.Method, p.Name is not null, query["watch"].ToString());
         server.Requests.Add(verb, type.QualifiedName);
         await Faults.BeforeAsync(server, context, verb, type).ConfigureAwait(false);
