@@ -150,8 +150,10 @@ public sealed class SimulatedEtcdMembership
                 var voters = Voters().ToList();
                 var startedOthers = voters.Count(m => m.Id != target.Id && m.State != EtcdMemberRunState.Unstarted);
                 if (startedOthers < Quorum(voters.Count - 1)) throw EtcdErrors.NotEnoughStartedMembers();
-                // A member that is down is safe to remove: it is not part of the active quorum.
-                if (target.IsActive && voters.Count(m => m.IsActive) - 1 < Quorum(voters.Count)) throw EtcdErrors.Unhealthy();
+                // A member that is down is safe to remove: it is not part of the active quorum. Otherwise etcd 3.4's
+                // mayRemoveMember asks that the active voters left be a quorum of the voters left:
+                // (active - 1) < 1 + (voters - 1) / 2 is refused — so one of two running voters may go.
+                if (target.IsActive && voters.Count(m => m.IsActive) - 1 < Quorum(voters.Count - 1)) throw EtcdErrors.Unhealthy();
             }
             target.State = EtcdMemberRunState.Removed;
             _alarms.RemoveAll(a => a.MemberID == target.Id);

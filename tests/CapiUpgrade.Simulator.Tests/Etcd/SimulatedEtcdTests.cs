@@ -42,6 +42,18 @@ public sealed class SimulatedEtcdTests : IAsyncLifetime
     public Task Quorum_rules_refuse_unsafe_removal_and_allow_removing_a_down_member() => MembershipScenarios.QuorumRulesAsync(_etcd);
 
     [Fact]
+    public async Task One_of_two_running_voters_may_be_removed_as_real_etcd_allows()
+    {
+        var survivor = _etcd.Processes.Single(p => p.Name == "cp-0").ClientUrl;
+        using var client = _etcd.Connect(survivor);
+        var members = (await client.MemberListAsync(new MemberListRequest())).Members;
+        await client.MemberRemoveAsync(new MemberRemoveRequest { ID = members.Single(m => m.Name == "cp-2").ID });
+        await client.MemberRemoveAsync(new MemberRemoveRequest { ID = members.Single(m => m.Name == "cp-1").ID });
+        var after = (await client.MemberListAsync(new MemberListRequest())).Members;
+        Assert.Equal("cp-0", Assert.Single(after).Name);
+    }
+
+    [Fact]
     public async Task Promoting_a_learner_that_has_not_started_is_refused_as_not_in_sync()
     {
         var id = await _etcd.AddLearnerAsync("cp-3");
