@@ -118,6 +118,15 @@ internal static class EtcdAdapterScenarios
 
         var removal = await adapter.RemoveMemberAsync(added.Id, CancellationToken.None);
         Assert.False(removal.AlreadyAbsent);
-        Assert.DoesNotContain(await adapter.ListMembersAsync(CancellationToken.None), m => m.Id == added.Id);
+        // etcd 3.4 answers MemberList from the member asked, which may not have applied the removal yet:
+        // await the committed change with a deadline rather than expect it on the very next read.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var after = await adapter.ListMembersAsync(CancellationToken.None);
+        while (after.Any(m => m.Id == added.Id) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            after = await adapter.ListMembersAsync(CancellationToken.None);
+        }
+        Assert.DoesNotContain(after, m => m.Id == added.Id);
     }
 }
