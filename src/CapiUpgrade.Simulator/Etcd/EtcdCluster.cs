@@ -164,16 +164,21 @@ public abstract class EtcdCluster : IAsyncDisposable
             try
             {
                 using var client = EtcdClients.Connect(target.ClientUrl, Ca, ClientCertificate);
-                return await call(client);
+                // A member still starting can accept the connection and answer nothing: bound each attempt.
+                return await call(client).WaitAsync(AttemptTimeout, cancellationToken);
             }
-            catch (RpcException e) when (DateTime.UtcNow < deadline && (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
-                || (e.StatusCode == StatusCode.FailedPrecondition && retryFailedPrecondition?.Invoke(e) == true)))
+            catch (Exception e) when (DateTime.UtcNow < deadline && (e is TimeoutException
+                || (e is RpcException r && (r.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+                    || (r.StatusCode == StatusCode.FailedPrecondition && retryFailedPrecondition?.Invoke(r) == true)))))
             {
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
         }
     }
+
+    /// <summary>Longest one call to one member may take before it is retried on another (a starting etcd can hold a call without answering).</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public abstract ValueTask DisposeAsync();
 }

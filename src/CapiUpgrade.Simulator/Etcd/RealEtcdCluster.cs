@@ -181,7 +181,7 @@ public sealed class RealEtcdCluster : EtcdCluster
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                if (await condition()) return;
+                if (await condition().WaitAsync(AttemptTimeout, cancellationToken)) return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

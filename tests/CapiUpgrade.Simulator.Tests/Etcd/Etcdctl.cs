@@ -34,7 +34,17 @@ public sealed class Etcdctl : IDisposable
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            return (-1, "etcdctl " + string.Join(' ', args) + " did not finish within 30 s: " + await stdout + await stderr);
+        }
         return (process.ExitCode, await stdout + await stderr);
     }
 

@@ -22,9 +22,14 @@ public static class MembershipScenarios
         var leaders = new HashSet<ulong>();
         foreach (var process in etcd.Processes)
         {
-            using var client = etcd.Connect(process.ClientUrl);
-            var status = await client.StatusAsync(new StatusRequest());
-            Assert.NotEqual(0UL, status.Leader);
+            StatusResponse? status = null;
+            await Eventually.TrueAsync(async () =>
+            {
+                using var client = etcd.Connect(process.ClientUrl);
+                status = await client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+                return true;
+            }, $"status of etcd member {process.Name}");
+            Assert.NotEqual(0UL, status!.Leader);
             leaders.Add(status.Leader);
         }
         Assert.Single(leaders);
