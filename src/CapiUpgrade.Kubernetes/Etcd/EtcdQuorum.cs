@@ -16,8 +16,8 @@ public sealed record MemberRemovalSafety(ulong MemberId, bool Safe, bool IsMembe
 /// </summary>
 public static class EtcdQuorum
 {
-    /// <summary>Quorum of <paramref name="voters"/> voting members: ⌊voters/2⌋ + 1.</summary>
-    public static int QuorumOf(int voters) => voters / 2 + 1;
+    /// <summary>Quorum of <paramref name="voters"/> voting members: the domain's one formula (⌊voters/2⌋ + 1).</summary>
+    public static int QuorumOf(int voters) => CapiUpgrade.Core.Upgrades.EtcdQuorum.Quorum(voters);
 
     /// <summary>
     /// Removing voter X is safe when the healthy voters other than X are at least ⌊(voters − 1)/2⌋ + 1, i.e. a
