@@ -12,7 +12,9 @@ public static class Eventually
         {
             try
             {
-                if (await condition()) return;
+                // An attempt that never completes must not outlive the deadline (it would hang the run).
+                var left = deadline - DateTime.UtcNow;
+                if (await condition().WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1))) return;
             }
             catch (Exception e) when (e is not Xunit.Sdk.XunitException)
             {

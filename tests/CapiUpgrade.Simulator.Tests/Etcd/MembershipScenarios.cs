@@ -26,7 +26,7 @@ public static class MembershipScenarios
             await Eventually.TrueAsync(async () =>
             {
                 using var client = etcd.Connect(process.ClientUrl);
-                status = await client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+                status = await client.StatusAsync(new StatusRequest(), deadline: Soon());
                 return true;
             }, $"status of etcd member {process.Name}");
             Assert.NotEqual(0UL, status!.Leader);
@@ -65,11 +65,11 @@ public static class MembershipScenarios
         var learnerUrl = etcd.ClientUrlOf(name)!;
         using (var learner = etcd.Connect(learnerUrl))
         {
-            var status = await learner.StatusAsync(new StatusRequest());
+            var status = await learner.StatusAsync(new StatusRequest(), deadline: Soon());
             Assert.True(status.IsLearner);
             var leaderUrl = await LeaderUrlAsync(etcd);
             using var leader = etcd.Connect(leaderUrl);
-            var error = await Assert.ThrowsAsync<RpcException>(() => leader.MoveLeaderAsync(new MoveLeaderRequest { TargetID = id }));
+            var error = await Assert.ThrowsAsync<RpcException>(() => leader.MoveLeaderAsync(new MoveLeaderRequest { TargetID = id }, deadline: Soon()));
             Assert.Contains("bad leader transferee", error.Status.Detail);
         }
 
@@ -80,7 +80,7 @@ public static class MembershipScenarios
         Assert.Equal(4, (await etcd.MemberListAsync()).Members.Count(m => !m.IsLearner));
 
         using var again = etcd.Connect(learnerUrl);
-        var error2 = await Assert.ThrowsAsync<RpcException>(() => again.MemberPromoteAsync(new MemberPromoteRequest { ID = id }));
+        var error2 = await Assert.ThrowsAsync<RpcException>(() => again.MemberPromoteAsync(new MemberPromoteRequest { ID = id }, deadline: Soon()));
         Assert.Contains("can only promote a learner member", error2.Status.Detail);
     }
 
@@ -93,16 +93,16 @@ public static class MembershipScenarios
         var followerUrl = etcd.Processes.First(p => p.IsRunning && p.ClientUrl != leaderUrl).ClientUrl;
         using (var follower = etcd.Connect(followerUrl))
         {
-            var error = await Assert.ThrowsAsync<RpcException>(() => follower.MoveLeaderAsync(new MoveLeaderRequest { TargetID = other.ID }));
+            var error = await Assert.ThrowsAsync<RpcException>(() => follower.MoveLeaderAsync(new MoveLeaderRequest { TargetID = other.ID }, deadline: Soon()));
             Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
             Assert.Contains("not leader", error.Status.Detail);
         }
         using (var leader = etcd.Connect(leaderUrl))
-            await leader.MoveLeaderAsync(new MoveLeaderRequest { TargetID = other.ID });
+            await leader.MoveLeaderAsync(new MoveLeaderRequest { TargetID = other.ID }, deadline: Soon());
         await Eventually.TrueAsync(async () =>
         {
             using var client = etcd.Connect(other.ClientURLs[0]);
-            return (await client.StatusAsync(new StatusRequest())).Leader == other.ID;
+            return (await client.StatusAsync(new StatusRequest(), deadline: Soon())).Leader == other.ID;
         }, "leadership to move to " + other.Name);
     }
 
@@ -130,10 +130,24 @@ public static class MembershipScenarios
             catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded) { return true; }
         }, $"the removed member's port {url} to stop answering");
 
-        using var client = etcd.Connect(survivors.ToArray());
-        var error = await Assert.ThrowsAsync<RpcException>(() => client.MemberRemoveAsync(new MemberRemoveRequest { ID = target.ID }));
-        Assert.Equal(StatusCode.NotFound, error.StatusCode);
-        Assert.Equal("etcdserver: member not found", error.Status.Detail);
+        // The removed member may have been the leader (MoveLeader can pick it): until the survivors elect
+        // a new one, a proposal times out. Retry those; the answer must then be "member not found".
+        await Eventually.TrueAsync(async () =>
+        {
+            using var client = etcd.Connect(survivors.ToArray());
+            try
+            {
+                await client.MemberRemoveAsync(new MemberRemoveRequest { ID = target.ID }, deadline: Soon());
+                throw new Xunit.Sdk.XunitException("removing an already removed member must fail");
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded) { return false; }
+            catch (RpcException e)
+            {
+                Assert.Equal(StatusCode.NotFound, e.StatusCode);
+                Assert.Equal("etcdserver: member not found", e.Status.Detail);
+                return true;
+            }
+        }, "removing the removed member again to be refused as not found");
     }
 
     /// <summary>
@@ -159,22 +173,25 @@ public static class MembershipScenarios
             using var client = etcd.Connect(survivors);
             try
             {
-                await client.MemberRemoveAsync(new MemberRemoveRequest { ID = running.ID });
+                await client.MemberRemoveAsync(new MemberRemoveRequest { ID = running.ID }, deadline: Soon());
                 throw new Xunit.Sdk.XunitException("removing a running voter while another voter is down must be refused");
             }
             catch (RpcException e) when (e.Status.Detail == "etcdserver: unhealthy cluster") { return true; }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable) { return false; }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded) { return false; }
         }, "the strict reconfiguration check to refuse the removal");
 
         await Eventually.TrueAsync(async () =>
         {
             using var client = etcd.Connect(survivors);
-            try { await client.MemberRemoveAsync(new MemberRemoveRequest { ID = down.ID }); return true; }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable) { return false; }
+            try { await client.MemberRemoveAsync(new MemberRemoveRequest { ID = down.ID }, deadline: Soon()); return true; }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded) { return false; }
         }, "removal of the stopped member");
         var after = await etcd.MemberListAsync();
         Assert.DoesNotContain(after.Members, m => m.ID == down.ID);
     }
+
+    /// <summary>Every call to etcd here has a deadline: a member that accepts a call and never answers must fail the step, not hang the run.</summary>
+    private static DateTime Soon() => DateTime.UtcNow.AddSeconds(10);
 
     public static async Task<string> LeaderUrlAsync(EtcdCluster etcd)
     {
@@ -184,7 +201,7 @@ public static class MembershipScenarios
             foreach (var p in etcd.Processes.Where(p => p.IsRunning))
             {
                 using var client = etcd.Connect(p.ClientUrl);
-                var status = await client.StatusAsync(new StatusRequest());
+                var status = await client.StatusAsync(new StatusRequest(), deadline: Soon());
                 if (status.Leader == status.Header.MemberId) { url = p.ClientUrl; return true; }
             }
             return false;

@@ -43,7 +43,7 @@ public sealed class RealEtcdFleetTests
             "the join Machine to be Running", TimeSpan.FromSeconds(120));
         using (var etcd = await FleetClients.EtcdAsync(management, cluster.Namespace, cluster.Name))
         {
-            var members = await etcd.MemberListAsync(new MemberListRequest());
+            var members = await etcd.MemberListAsync(new MemberListRequest(), deadline: DateTime.UtcNow.AddSeconds(15));
             Assert.Equal(4, members.Members.Count);
             Assert.False(members.Members.Single(m => m.Name == joined).IsLearner);
         }
@@ -65,7 +65,7 @@ public sealed class RealEtcdFleetTests
         var survivors = cluster.Etcd.Processes.Where(p => p.IsRunning).Select(p => p.ClientUrl).ToList();
         Assert.Equal(3, survivors.Count);
         using (var etcd = await FleetClients.EtcdAsync(management, cluster.Namespace, cluster.Name, survivors))
-            Assert.Contains((await etcd.MemberListAsync(new MemberListRequest())).Members, m => m.Name == victim);
+            Assert.Contains((await etcd.MemberListAsync(new MemberListRequest(), deadline: DateTime.UtcNow.AddSeconds(15))).Members, m => m.Name == victim);
         await Eventually.TrueAsync(() => fleet.Observer.ViolationsOf(cluster.Key).Any(v => v.Kind == InvariantKind.StaleMember && v.Message.Contains(victim)),
             "the observer to report the stale member", TimeSpan.FromSeconds(30));
         Assert.DoesNotContain(fleet.Observer.ViolationsOf(cluster.Key), v => v.Kind == InvariantKind.QuorumLost);
