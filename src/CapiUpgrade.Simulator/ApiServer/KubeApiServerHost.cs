@@ -36,7 +36,8 @@ public sealed class KubeApiServerHost : IAsyncDisposable
     {
         var servers = options.Select(o => new KubeApiServer(o)).ToList();
         var listeners = new ListenOptions[servers.Count];
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Production" });
+        // No appsettings.json watching: one inotify instance per host would exhaust the per-user limit (128) in a large fleet.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"], EnvironmentName = "Production" });
         builder.Logging.ClearProviders();
         // A library must not take over the process's Ctrl-C/SIGTERM handling (ConsoleLifetime would).
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();

@@ -69,9 +69,14 @@ public sealed class KubeHttpClient : IDisposable
             handler.SslOptions.ClientCertificates = new X509CertificateCollection { cert };
         }
         var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        // The controllers' requests are told apart from the engine's ("capi-upgrade") and kubectl's by this product name.
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgentProduct + "/1.0");
         if (Scalar(user, "token") is { } token) http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return new KubeHttpClient(http, server);
     }
+
+    /// <summary>User-Agent product name of the simulated controllers' requests.</summary>
+    public const string UserAgentProduct = "capi-simulator";
 
     public async Task<JsonObject?> GetAsync(string path, CancellationToken cancellationToken = default)
     {

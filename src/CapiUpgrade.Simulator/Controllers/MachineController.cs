@@ -42,7 +42,10 @@ public sealed class MachineController : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ITimer> _timers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _due = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentBag<Task> _running = [];
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
+    // Keys waiting for a reconcile that has not started yet: like client-go's work queue, a key is queued once
+    // however many events arrive for it before its reconcile starts.
+    private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
 
     public MachineController(KubeHttpClient management, SharedWatch machines, Func<string, EtcdCluster?> etcdOf, FleetFaults faults, MachineControllerOptions? options = null)
     {
@@ -75,16 +78,10 @@ public sealed class MachineController : IAsyncDisposable
 
     public void Enqueue(string key)
     {
-        if (_stop.IsCancellationRequested) return;
-        _running.Add(Task.Run(() => ReconcileGuardedAsync(key)));
-        if (_running.Count > 1000) PruneCompleted();
-    }
-
-    private void PruneCompleted()
-    {
-        var pending = _running.Where(t => !t.IsCompleted).ToList();
-        _running.Clear();
-        foreach (var t in pending) _running.Add(t);
+        if (_stop.IsCancellationRequested || !_queued.TryAdd(key, 0)) return;
+        var task = Task.Run(() => ReconcileGuardedAsync(key));
+        _running[task] = 0;
+        task.ContinueWith(done => _running.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task ReconcileGuardedAsync(string key)
@@ -96,10 +93,13 @@ public sealed class MachineController : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+            _queued.TryRemove(key, out _);
             return;
         }
         try
         {
+            // From here on, a new event queues the key again: the reconcile below may not see it.
+            _queued.TryRemove(key, out _);
             await ReconcileAsync(key, _stop.Token);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -493,7 +493,7 @@ public sealed class MachineController : IAsyncDisposable
         await _stop.CancelAsync();
         foreach (var t in _timers.Values) t.Dispose();
         _timers.Clear();
-        try { await Task.WhenAll(_running.ToArray()).WaitAsync(TimeSpan.FromSeconds(10)); } catch (Exception) { }
+        try { await Task.WhenAll(_running.Keys.ToArray()).WaitAsync(TimeSpan.FromSeconds(10)); } catch (Exception) { }
         _workloads.Dispose();
     }
 }

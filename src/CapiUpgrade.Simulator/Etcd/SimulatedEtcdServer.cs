@@ -45,7 +45,7 @@ public sealed class SimulatedEtcdServer : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] }); // no inotify instance per host
             builder.Logging.ClearProviders();
             builder.Services.AddGrpc();
             builder.Services.AddSingleton(this);

@@ -56,7 +56,10 @@ internal static class AdminEndpoint
                 var counts = new JsonObject();
                 foreach (var ((verb, resource), n) in server.Requests.Snapshot().OrderBy(p => p.Key.Resource).ThenBy(p => p.Key.Verb))
                     counts[$"{verb} {resource}"] = n;
-                await RequestHandler.WriteJsonAsync(context, 200, new JsonObject { ["total"] = server.Requests.Total, ["requests"] = counts }).ConfigureAwait(false);
+                var agents = new JsonObject();
+                foreach (var (agent, n) in server.Requests.Agents().OrderBy(p => p.Key, StringComparer.Ordinal))
+                    agents[agent.Length == 0 ? "(none)" : agent] = n;
+                await RequestHandler.WriteJsonAsync(context, 200, new JsonObject { ["total"] = server.Requests.Total, ["requests"] = counts, ["agents"] = agents }).ConfigureAwait(false);
                 return true;
             }
             default:

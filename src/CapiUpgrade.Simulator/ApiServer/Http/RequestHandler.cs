@@ -20,25 +20,26 @@ internal static class RequestHandler
     public static async Task HandleAsync(KubeApiServer server, HttpContext context)
     {
         var request = context.Request;
+        var agent = RequestCounter.AgentOf(request.Headers.UserAgent.ToString());
         try
         {
             if (!server.IsAuthenticated(request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null, context.Connection.ClientCertificate))
             {
-                server.Requests.Add("unauthorized", "");
+                server.Requests.Add("unauthorized", "", agent);
                 throw ApiException.Unauthorized();
             }
             var path = request.Path.Value ?? "/";
             var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
             if (segments.Length == 0 || (segments[0] != "api" && segments[0] != "apis"))
             {
-                server.Requests.Add("get", path);
+                server.Requests.Add("get", path, agent);
                 await NonResourceAsync(server, context, path).ConfigureAwait(false);
                 return;
             }
             var resourcePath = ParsePath(server, segments, out var discovery);
             if (resourcePath is null)
             {
-                server.Requests.Add("get", path);
+                server.Requests.Add("get", path, agent);
                 if (request.Method != "GET") throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource: {request.Method} {path}");
                 await WriteJsonAsync(context, 200, discovery ?? throw NotFound(path)).ConfigureAwait(false);
                 return;
@@ -137,7 +138,7 @@ internal static class RequestHandler
             ? server.Options.StrictFieldValidationByDefault
             : string.Equals(fieldValidation, "Strict", StringComparison.OrdinalIgnoreCase);
         var verb = Verb(request.Method, p.Name is not null, query["watch"].ToString());
-        server.Requests.Add(verb, type.QualifiedName);
+        server.Requests.Add(verb, type.QualifiedName, RequestCounter.AgentOf(request.Headers.UserAgent.ToString()));
         await Faults.BeforeAsync(server, context, verb, type).ConfigureAwait(false);
 
         switch (verb)

@@ -55,6 +55,17 @@ public sealed partial class ObjectStore
 
     public int WatcherCount { get { lock (_sync) return _watchers.Count; } }
 
+    /// <summary>Events written to open watches and not yet sent to their clients (all watchers together).</summary>
+    public long PendingWatchEvents { get { lock (_sync) return _watchers.Sum(w => (long)w.Channel.Reader.Count); } }
+
+    /// <summary>The open watches with events not yet sent: resource, namespace (null = all) and backlog, largest first.</summary>
+    public IReadOnlyList<(string Resource, string? Namespace, int Pending)> WatchBacklog()
+    {
+        lock (_sync)
+            return _watchers.Where(w => w.Channel.Reader.Count > 0).Select(w => (w.Type.QualifiedName, w.Namespace, w.Channel.Reader.Count))
+                .OrderByDescending(b => b.Item3).ToList();
+    }
+
     private static long ReadLong(JsonNode? node) =>
         node is not null && node.GetValueKind() == JsonValueKind.Number ? long.Parse(node.ToJsonString(), CultureInfo.InvariantCulture) : 0;
 
