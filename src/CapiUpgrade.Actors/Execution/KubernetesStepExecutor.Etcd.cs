@@ -55,15 +55,22 @@ public sealed partial class KubernetesStepExecutor
         return new StepOutcome.Succeeded(removal.AlreadyAbsent ? $"etcd member {name} already removed" : $"etcd member {name} ({member.Member.IdHex}) removed");
     }
 
-    /// <summary>Removes the etcd member of a failed replacement (a learner or a voter that never got healthy), quorum-checked.</summary>
+    /// <summary>
+    /// Removes the etcd member of a failed replacement (a learner or a voter that never got healthy), quorum-checked.
+    /// A member added by the join whose etcd never started has no name yet (etcd names a member when it first
+    /// starts): with no member of that name, the one unnamed learner is taken as the failed join's — at most one
+    /// replacement is in flight (rule 2), and a learner casts no vote, so removing it cannot cost quorum.
+    /// </summary>
     private async Task<string?> RemoveMemberIfPresentAsync(string name, CancellationToken ct)
     {
         var health = await EtcdHealthAsync(ct);
-        if (health.Members.FirstOrDefault(m => m.Member.Name == name) is not { } member) return null;
+        var unnamedLearners = health.Members.Where(m => m.Member.Name.Length == 0 && m.Member.IsLearner).ToList();
+        var member = health.Members.FirstOrDefault(m => m.Member.Name == name) ?? (unnamedLearners.Count == 1 ? unnamedLearners[0] : null);
+        if (member is null) return null;
         var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
         if (!safety.Safe)
             throw new EtcdOperationException($"etcd member {name} of the failed replacement cannot be removed safely: {safety.Reason}");
         await (await EtcdAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
-        return name;
+        return member.Member.Name.Length > 0 ? name : $"{member.Member.IdHex} (an unstarted learner)";
     }
 }

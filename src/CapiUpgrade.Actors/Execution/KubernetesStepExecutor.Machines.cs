@@ -14,6 +14,10 @@ namespace CapiUpgrade.Actors.Execution;
 public sealed partial class KubernetesStepExecutor
 {
     private static readonly TimeSpan EtcdRecheck = TimeSpan.FromMilliseconds(50);
+    /// <summary>How often the background poller looks at a joining member while its Node is not Ready yet.</summary>
+    private static readonly TimeSpan EtcdPoll = TimeSpan.FromMilliseconds(500);
+    /// <summary>How old the poller's "promoted and healthy" may be to end the wait without asking etcd again (the next writing step's gate asks live anyway).</summary>
+    private static readonly TimeSpan EtcdFreshFor = TimeSpan.FromSeconds(1);
 
     private static JsonObject AnnotationPatch(string key, string? value) => new()
     {
@@ -37,7 +41,7 @@ public sealed partial class KubernetesStepExecutor
         if (await GateAsync(request, ct) is { } blocked) return blocked;
         var oldName = request.Step.Machine!;
         var hop = KubernetesVersion.Parse(request.State.CurrentHopVersion);
-        var machines = await Api.ListControlPlaneMachinesAsync(_key, ct);
+        var (machines, _) = await ControlPlaneFromWatchesAsync(ct);
         var existing = machines.FirstOrDefault(m => MachineJson.ReplacementFor(m) == oldName && HopPlanner.SameVersion(MachineJson.Version(m), hop.ToString()));
         if (existing is not null)
             return new StepOutcome.Succeeded($"replacement {MachineJson.Name(existing)} exists already", Replacement: MachineJson.Name(existing));
@@ -99,6 +103,11 @@ public sealed partial class KubernetesStepExecutor
         foreach (var p in workloadWatch.Pods) pods.TryAdd(p.Name, p);
 
         var waitingFor = "its Machine";
+        // etcd has no membership watch: once the replacement's Node exists, a poller follows its member in the
+        // background, so that when the Node and static pods turn Ready a fresh answer is already at hand.
+        long promotedAtTicks = 0;
+        using var stopPolling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task? poller = null;
         try
         {
             while (true)
@@ -108,22 +117,28 @@ public sealed partial class KubernetesStepExecutor
                 else if (MachineJson.Phase(m) == "Failed")
                     return new StepOutcome.TimedOut($"replacement Machine {_key.Namespace}/{name} of {oldName} failed: {MachineJson.FailureReason(m) ?? "phase Failed"}");
                 else if (MachineJson.NodeName(m, nodes.Values) is not { } nodeName) waitingFor = $"Machine {name} to get a Node (status.nodeRef)";
-                else if (!nodes.TryGetValue(nodeName, out var node) || !node.Ready) waitingFor = $"Node {nodeName} to be Ready";
-                else if (WorkloadParsing.MissingReadyStaticPods(pods.Values, nodeName) is { Count: > 0 } missing) waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
                 else
                 {
-                    var health = await EtcdHealthAsync(ct);
-                    var member = health.Members.FirstOrDefault(h => h.Member.Name == nodeName);
-                    if (member is null) waitingFor = $"etcd member {nodeName} to join";
-                    else if (member.Member.IsLearner) waitingFor = $"etcd learner {nodeName} to be promoted";
-                    else if (!member.Healthy) waitingFor = $"etcd member {nodeName} to be healthy";
-                    else return new StepOutcome.Succeeded($"replacement {name} Ready on Node {nodeName}, etcd member promoted and healthy", Replacement: name, Node: nodeName);
-                    // etcd has no membership watch here: look again shortly, or sooner on any watch event.
-                    using var recheck = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    recheck.CancelAfter(EtcdRecheck);
-                    try { await signal.Reader.ReadAsync(recheck.Token); }
-                    catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
-                    continue;
+                    poller ??= PollEtcdMemberAsync(nodeName, () => { Interlocked.Exchange(ref promotedAtTicks, DateTimeOffset.UtcNow.UtcTicks); signal.Writer.TryWrite(true); }, stopPolling.Token);
+                    if (!nodes.TryGetValue(nodeName, out var node) || !node.Ready) waitingFor = $"Node {nodeName} to be Ready";
+                    else if (WorkloadParsing.MissingReadyStaticPods(pods.Values, nodeName) is { Count: > 0 } missing) waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
+                    else if (DateTimeOffset.UtcNow.UtcTicks - Interlocked.Read(ref promotedAtTicks) < EtcdFreshFor.Ticks)
+                        return ReplacementReady(name, nodeName);
+                    else
+                    {
+                        var health = await EtcdHealthAsync(ct);
+                        var member = health.Members.FirstOrDefault(h => h.Member.Name == nodeName);
+                        if (member is null) waitingFor = $"etcd member {nodeName} to join";
+                        else if (member.Member.IsLearner) waitingFor = $"etcd learner {nodeName} to be promoted";
+                        else if (!member.Healthy) waitingFor = $"etcd member {nodeName} to be healthy";
+                        else return ReplacementReady(name, nodeName);
+                        // Everything else is Ready: look at etcd again shortly, or sooner on any watch event.
+                        using var recheck = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                        recheck.CancelAfter(EtcdRecheck);
+                        try { await signal.Reader.ReadAsync(recheck.Token); }
+                        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+                        continue;
+                    }
                 }
                 await signal.Reader.ReadAsync(ct);
             }
@@ -131,6 +146,42 @@ public sealed partial class KubernetesStepExecutor
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return new StepOutcome.TimedOut($"replacement {_key.Namespace}/{name} of Machine {oldName} was not Ready by {request.Deadline:HH:mm:ss} UTC (machine timeout {request.State.Options.MachineTimeout}); still waiting for {waitingFor}");
+        }
+        finally
+        {
+            await stopPolling.CancelAsync();
+            if (poller is not null) await poller;
+        }
+    }
+
+    private static StepOutcome ReplacementReady(string machine, string node) =>
+        new StepOutcome.Succeeded($"replacement {machine} Ready on Node {node}, etcd member promoted and healthy", Replacement: machine, Node: node);
+
+    /// <summary>
+    /// Until cancelled, checks etcd every <see cref="EtcdPoll"/> and calls <paramref name="promoted"/> each time
+    /// the member named <paramref name="memberName"/> is a healthy voter. Never throws.
+    /// </summary>
+    private async Task PollEtcdMemberAsync(string memberName, Action promoted, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    var health = await EtcdHealthAsync(ct);
+                    if (health.Members.FirstOrDefault(h => h.Member.Name == memberName) is { Member.IsLearner: false, Healthy: true })
+                        promoted();
+                }
+                catch (Exception) when (!ct.IsCancellationRequested)
+                {
+                    // etcd unreachable for now: the wait's own check reports it if it lasts
+                }
+                await Task.Delay(EtcdPoll, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
         }
     }
 

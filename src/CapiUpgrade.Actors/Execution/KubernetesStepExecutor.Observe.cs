@@ -32,32 +32,17 @@ public sealed partial class KubernetesStepExecutor
         }
     }
 
-    /// <summary>etcd health; a failure drops the cached connection so the next call reconnects from the static pods.</summary>
-    private async Task<EtcdHealthReport> EtcdHealthAsync(CancellationToken ct)
-    {
-        var etcd = await EtcdAsync(ct);
-        try
-        {
-            return await etcd.CheckHealthAsync(ct);
-        }
-        catch (Exception) when (!ct.IsCancellationRequested)
-        {
-            await ForgetEtcdAsync(etcd);
-            throw;
-        }
-    }
-
-    private async Task ForgetEtcdAsync(IEtcdCluster etcd)
-    {
-        if (Interlocked.CompareExchange(ref _etcd, null, etcd) == etcd)
-            await etcd.DisposeAsync();
-    }
+    /// <summary>
+    /// etcd health through the cluster's shared connection. A connection whose endpoints all fail re-reads
+    /// them from the etcd static pods by itself (the adapter's reseed), so a failure needs no reconnect here.
+    /// </summary>
+    private async Task<EtcdHealthReport> EtcdHealthAsync(CancellationToken ct) => await (await EtcdAsync(ct)).CheckHealthAsync(ct);
 
     private async Task<Observed> ObserveAsync(CancellationToken ct, bool withClaimAndOwners = false)
     {
-        var machines = await Api.ListControlPlaneMachinesAsync(_key, ct);
-        var workload = await _access.Workloads.GetAsync(_key, ct);
-        var nodes = await workload.ListNodesAsync(ct);
+        // Preflight (once per upgrade, and again after a retry or resume) reads live, as an operator's kubectl
+        // would, so a cause fixed just before the retry is seen; every other step reads the watch caches.
+        var (machines, nodes) = withClaimAndOwners ? await ControlPlaneLiveAsync(ct) : await ControlPlaneFromWatchesAsync(ct);
         var health = await EtcdHealthAsync(ct);
         string? claim = null;
         var secretOwners = new HashSet<string>(StringComparer.Ordinal);
@@ -75,10 +60,34 @@ public sealed partial class KubernetesStepExecutor
                 MachineJson.HasUpgradeHook(m), MachineJson.ReplacementFor(m),
                 MachineJson.BootstrapConfigName(m) is { } kc && secretOwners.Contains(kc));
         }).ToList();
-        var members = health.Members.Select(h => new ObservedEtcdMember(h.Member.Id, h.Member.Name, h.Member.IsLearner, h.Healthy, h.IsLeader)).ToList();
+        var members = health.Members.Select(Kubernetes.Etcd.EtcdQuorum.ToObserved).ToList();
         var alarms = health.Alarms.Select(a => $"{a.Alarm} on member {a.MemberId:x16}").ToList();
         var observation = new ControlPlaneObservation(observedMachines, nodes.Where(n => n.IsControlPlane).Select(n => n.Name).ToList(), members, alarms, claim);
         return new Observed(observation, machines, nodes, health);
+    }
+
+    /// <summary>
+    /// The cluster's control-plane Machines and its Nodes from the shared watch caches (DESIGN §3), as a
+    /// controller's informers give them: once the watches run (the first call lists and starts them; the
+    /// workload watches linger between steps) an observation costs no API request. The caches follow the
+    /// server within a watch event's delay; every decision that could lose quorum also asks etcd live.
+    /// </summary>
+    private async Task<(IReadOnlyList<JsonObject> Machines, IReadOnlyList<NodeInfo> Nodes)> ControlPlaneFromWatchesAsync(CancellationToken ct)
+    {
+        using var machines = await _access.Watches.SubscribeAsync(ResourceKind.Machine, _key, static _ => { }, ct);
+        using var workload = await _access.Workloads.WatchAsync(_key, static _ => { }, ct);
+        var controlPlane = machines.Snapshot
+            .Where(m => m.Get("metadata", "labels") is JsonObject labels && labels.ContainsKey(Kubernetes.Management.CapiConventions.ControlPlaneLabel))
+            .OrderBy(MachineJson.Name, StringComparer.Ordinal)
+            .ToList();
+        return (controlPlane, workload.Nodes);
+    }
+
+    private async Task<(IReadOnlyList<JsonObject> Machines, IReadOnlyList<NodeInfo> Nodes)> ControlPlaneLiveAsync(CancellationToken ct)
+    {
+        var machines = await Api.ListControlPlaneMachinesAsync(_key, ct);
+        var workload = await _access.Workloads.GetAsync(_key, ct);
+        return (machines, await workload.ListNodesAsync(ct));
     }
 
     /// <summary>KubeadmConfig names that are controller owners of the certificate secrets (the init config's, until re-owned).</summary>

@@ -73,13 +73,37 @@ public static class EnginePersistenceExtensions
     public static AkkaConfigurationBuilder WithUpgradeJournal(this AkkaConfigurationBuilder builder, EnginePersistenceOptions options)
     {
         var (connectionString, providerName) = options.Resolve();
-        if (options.Provider == EnginePersistenceOptions.Sqlite && Path.GetDirectoryName(Path.GetFullPath(options.SqlitePath)) is { } dir)
-            Directory.CreateDirectory(dir);
+        if (options.Provider == EnginePersistenceOptions.Sqlite)
+        {
+            PrepareSqlite(options.SqlitePath, connectionString);
+            // SQLite has one writer at a time: one journal writer that batches every actor's pending events
+            // into one transaction (one fsync) beats three that wait on each other's lock.
+            builder.AddHocon("akka.persistence.journal.sql.parallelism = 1", HoconAddMode.Prepend);
+        }
         return builder.WithSqlPersistence(
             connectionString: connectionString,
             providerName: providerName,
             autoInitialize: true,
             tagStorageMode: TagMode.TagTable,
             journalBuilder: journal => journal.AddWriteEventAdapter<ClusterUpgradeEventTagger>("cluster-upgrade-tagger", new[] { typeof(IClusterUpgradeEvent) }));
+    }
+
+    /// <summary>
+    /// Creates the SQLite file's directory and switches the file to write-ahead logging (a setting stored in
+    /// the file): a commit is one append and one fsync of the log instead of rewriting pages under a
+    /// rollback journal, and readers (the service's queries, `upgrade list`) do not block the writers.
+    /// Synchronous stays FULL, so an event acknowledged as persisted survives a crash of the process or the machine.
+    /// </summary>
+    private static void PrepareSqlite(string path, string connectionString)
+    {
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir)
+            Directory.CreateDirectory(dir);
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        var mode = command.ExecuteScalar() as string;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"SQLite journal {path}: could not switch to write-ahead logging (journal_mode is '{mode}'); put the file on a local file system, or use PostgreSQL (capi-upgrade.engine.persistence.provider = postgresql).");
     }
 }

@@ -81,7 +81,7 @@ public static class DemoCommand
             var key = new ClusterKey(c.Namespace, c.Name);
             var actor = engine.System.ActorOf(ClusterUpgradeActor.SupervisedProps(key, executors, engine.Settings), "upgrade-" + c.Namespace + "-" + c.Name);
             actors[c.Key] = actor;
-            actor.Tell(new SubscribeToProgress(key, subscriber));
+            subscriber.Tell(new ProgressChannelActor.Follow(actor, key));
             var id = Core.Naming.UpgradeId.Derive(c.Namespace, c.Name, Core.Versions.KubernetesVersion.Parse(to));
             var reply = await actor.Ask<object>(new StartUpgrade(key, id, to, UpgradeOptions.Default, "demo"), TimeSpan.FromSeconds(60), ct);
             if (reply is CommandRejected r)

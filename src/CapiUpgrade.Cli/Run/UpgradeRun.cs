@@ -108,7 +108,7 @@ public static class UpgradeRun
 
         var channel = Channel.CreateUnbounded<UpgradeProgress>();
         var subscriber = engine.System.ActorOf(Props.Create(() => new ProgressChannelActor(channel.Writer)), "progress");
-        actor.Tell(new SubscribeToProgress(o.Cluster, subscriber));
+        subscriber.Tell(new ProgressChannelActor.Follow(actor, o.Cluster));
         var started = DateTimeOffset.UtcNow;
         await foreach (var progress in channel.Reader.ReadAllAsync(ct))
         {

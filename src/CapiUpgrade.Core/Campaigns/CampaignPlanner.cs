@@ -137,7 +137,7 @@ public static class CampaignPlanner
         if (c.EtcdHealthy == false)
         {
             Exclude(ClusterExclusion.EtcdUnhealthy, Finding.Error("EtcdUnhealthy", subject, "etcd",
-                "etcd is unhealthy or has an alarm", "repair etcd (`capi-upgrade etcd health " + key + "`) and plan again"));
+                c.EtcdProblem is { Length: > 0 } problem ? "etcd is not healthy: " + problem : "etcd is unhealthy or has an alarm", "repair etcd (`capi-upgrade etcd health " + key + "`) and plan again"));
         }
 
         return new ClusterPreflight(key, c.CurrentVersion?.ToString(), exclusion, null, window, hops, findings);

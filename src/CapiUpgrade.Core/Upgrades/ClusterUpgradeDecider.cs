@@ -183,9 +183,9 @@ public static class ClusterUpgradeDecider
         var members = observation.Members.ToList();
         foreach (var member in stale)
         {
-            var (safe, why) = EtcdQuorum.CanRemove(members, member.Name);
-            if (!safe)
-                blockers.Add($"stale etcd member {member.Name} (no Machine, no Node) cannot be removed safely: {why}");
+            var safety = EtcdQuorum.CanRemoveMember(members, member.Id);
+            if (!safety.Safe)
+                blockers.Add($"stale etcd member {member.Name} (no Machine, no Node) cannot be removed safely: {safety.Reason}");
             else
                 members.Remove(member);
         }

@@ -78,12 +78,23 @@ public sealed class EtcdCluster : IEtcdCluster
     /// <inheritdoc />
     public async Task<EtcdHealthReport> CheckHealthAsync(CancellationToken cancellationToken)
     {
-        var members = await ListMembersAsync(cancellationToken);
-        var health = await Task.WhenAll(members.Select(m => MemberHealthAsync(m, cancellationToken)));
+        // Two round trips, not four: alarms beside the member list, each member's read beside its status.
+        var alarmsTask = ListAlarmsAsync(cancellationToken);
+        EtcdMemberHealth[] health;
+        try
+        {
+            var members = await ListMembersAsync(cancellationToken);
+            health = await Task.WhenAll(members.Select(m => MemberHealthAsync(m, cancellationToken)));
+        }
+        catch
+        {
+            try { await alarmsTask; } catch (Exception) { /* the member list's failure is the one to report */ }
+            throw;
+        }
         IReadOnlyList<EtcdAlarm> alarms;
         try
         {
-            alarms = await ListAlarmsAsync(cancellationToken);
+            alarms = await alarmsTask;
         }
         catch (EtcdOperationException e)
         {
@@ -102,21 +113,36 @@ public sealed class EtcdCluster : IEtcdCluster
         try
         {
             var client = ClientFor(endpoint);
+            // Like `etcdctl endpoint health`: a linearizable read needs the member to reach quorum. A learner
+            // serves none, so the read goes beside the status only for a member the list calls a voter.
+            var read = member.IsLearner ? null : ReadAsync(client, ct);
             var status = await client.StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: ct);
+            // A member promoted in the list but not yet on itself serves no linearizable read: not an error.
+            if (read is not null && await read is { } readError && !status.IsLearner)
+                return new EtcdMemberHealth(member, endpoint, false, false, status.Leader, status.RaftTerm, status.RaftIndex, $"{endpoint}: {Message(readError)}");
             if (status.Errors.Count > 0)
                 return new EtcdMemberHealth(member, endpoint, false, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, string.Join("; ", status.Errors));
             if (status.Leader == 0)
                 return new EtcdMemberHealth(member, endpoint, false, false, 0, status.RaftTerm, status.RaftIndex, "it knows no leader");
-            if (!status.IsLearner)
-            {
-                // Like `etcdctl endpoint health`: a linearizable read needs the member to reach quorum.
-                await client.GetAsync(new RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("health") }, deadline: Deadline(), cancellationToken: ct);
-            }
             return new EtcdMemberHealth(member with { IsLearner = member.IsLearner || status.IsLearner }, endpoint, true, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, null);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)
         {
             return new EtcdMemberHealth(member, endpoint, false, false, 0, 0, 0, $"{endpoint}: {Message(e)}");
+        }
+    }
+
+    /// <summary>A linearizable read; its failure is returned (never thrown) so that it is always observed.</summary>
+    private async Task<Exception?> ReadAsync(EtcdClient client, CancellationToken ct)
+    {
+        try
+        {
+            await client.GetAsync(new RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("health") }, deadline: Deadline(), cancellationToken: ct);
+            return null;
+        }
+        catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)
+        {
+            return e;
         }
     }
 

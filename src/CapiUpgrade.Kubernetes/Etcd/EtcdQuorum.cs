@@ -1,57 +1,18 @@
+using CapiUpgrade.Core.Upgrades;
+using CoreQuorum = CapiUpgrade.Core.Upgrades.EtcdQuorum;
+
 namespace CapiUpgrade.Kubernetes.Etcd;
 
-/// <summary>The answer to "is it safe to remove member X", with the numbers behind it.</summary>
-/// <param name="MemberId">The member asked about.</param>
-/// <param name="Safe">Removing it keeps a healthy voting quorum.</param>
-/// <param name="IsMember">The member is in the list (false: nothing to remove, which is safe).</param>
-/// <param name="IsLearner">The member is a learner (never counts towards quorum).</param>
-/// <param name="Voters">Voting members now, the member included if it votes.</param>
-/// <param name="HealthyVotersOtherThanMember">Healthy voters other than the member.</param>
-/// <param name="Required">Healthy voters other than the member that are required.</param>
-/// <param name="Reason">A sentence a person can act on.</param>
-public sealed record MemberRemovalSafety(ulong MemberId, bool Safe, bool IsMember, bool IsLearner, int Voters, int HealthyVotersOtherThanMember, int Required, string Reason);
-
-/// <summary>
-/// Pure quorum rules (DESIGN §4 rule 3): only voting members count; learners never do.
-/// </summary>
+/// <summary>The domain's quorum rules (<see cref="CoreQuorum"/>) applied to what the etcd adapter reports.</summary>
 public static class EtcdQuorum
 {
-    /// <summary>Quorum of <paramref name="voters"/> voting members: the domain's one formula (⌊voters/2⌋ + 1).</summary>
-    public static int QuorumOf(int voters) => CapiUpgrade.Core.Upgrades.EtcdQuorum.Quorum(voters);
+    /// <summary>Quorum of <paramref name="voters"/> voting members: the domain's one formula.</summary>
+    public static int QuorumOf(int voters) => CoreQuorum.Quorum(voters);
 
-    /// <summary>
-    /// Removing voter X is safe when the healthy voters other than X are at least ⌊(voters − 1)/2⌋ + 1, i.e. a
-    /// quorum of the membership that remains. Removing a learner changes no quorum, but the removal itself
-    /// must be committed: it is safe when the healthy voters reach the current quorum. A member that is not
-    /// in the list is safe to "remove" (nothing to do).
-    /// </summary>
-    public static MemberRemovalSafety CanRemoveMember(IReadOnlyList<EtcdMemberHealth> members, ulong memberId)
-    {
-        var target = members.FirstOrDefault(m => m.Member.Id == memberId);
-        var voters = members.Where(m => !m.Member.IsLearner).ToList();
-        var healthyOthers = voters.Count(m => m.Healthy && m.Member.Id != memberId);
-        var id = memberId.ToString("x16");
-        if (target is null)
-            return new(memberId, true, false, false, voters.Count, healthyOthers, 0,
-                $"etcd member {id} is not in the member list: nothing to remove.");
+    /// <summary>Whether removing <paramref name="memberId"/> keeps a healthy voting quorum: <see cref="CoreQuorum.CanRemoveMember"/>.</summary>
+    public static MemberRemovalSafety CanRemoveMember(IReadOnlyList<EtcdMemberHealth> members, ulong memberId) =>
+        CoreQuorum.CanRemoveMember(members.Select(ToObserved).ToList(), memberId);
 
-        var name = target.Member.Name.Length > 0 ? $"'{target.Member.Name}' ({id})" : id;
-        if (target.Member.IsLearner)
-        {
-            var requiredForLearner = QuorumOf(voters.Count);
-            var safeLearner = healthyOthers >= requiredForLearner;
-            return new(memberId, safeLearner, true, true, voters.Count, healthyOthers, requiredForLearner, safeLearner
-                ? $"etcd member {name} is a learner: removing it keeps all {voters.Count} voters ({healthyOthers} healthy, quorum {requiredForLearner})."
-                : $"etcd member {name} is a learner, but only {healthyOthers} of {voters.Count} voters are healthy (quorum {requiredForLearner}): the removal could not be committed; make the unhealthy voters healthy first.");
-        }
-
-        var required = QuorumOf(voters.Count - 1);
-        var safe = voters.Count > 1 && healthyOthers >= required;
-        var reason = safe
-            ? $"removing etcd member {name} leaves {healthyOthers} healthy voters of {voters.Count - 1}, quorum {required}."
-            : voters.Count <= 1
-                ? $"etcd member {name} is the only voter: removing it would destroy the cluster's etcd."
-                : $"removing etcd member {name} would leave {healthyOthers} healthy voters, fewer than the quorum {required} of the remaining {voters.Count - 1}; make the unhealthy members healthy (or remove stale ones) first.";
-        return new(memberId, safe, true, false, voters.Count, healthyOthers, required, reason);
-    }
+    /// <summary>The domain's view of one member's health.</summary>
+    public static ObservedEtcdMember ToObserved(EtcdMemberHealth h) => new(h.Member.Id, h.Member.Name, h.Member.IsLearner, h.Healthy, h.IsLeader);
 }

@@ -25,8 +25,7 @@ public sealed partial class ManagementClusterAccess
     public static ManagementClusterAccess FromConfiguration(KubernetesClientConfiguration configuration, string name = "default", KubernetesAccessOptions? options = null)
     {
         options ??= KubernetesAccessOptions.Default;
-        configuration.HttpClientTimeout = options.RequestTimeout;
-        var client = new k8s.Kubernetes(configuration);
+        var client = CapiUpgrade.Kubernetes.Api.KubernetesClients.Create(configuration, options.RequestTimeout);
         var resources = new Api.ResourceClient(client, Retries.RetryRunner.ForKubernetes(options.Api), $"management cluster '{name}' ({configuration.Host})");
         var api = new ManagementCluster(name, resources, options.Api);
         var watches = new Watching.SharedWatches(resources, options.Watch);

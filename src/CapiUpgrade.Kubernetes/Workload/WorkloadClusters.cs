@@ -48,8 +48,7 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         {
             throw new WorkloadAccessException($"The kubeconfig in secret {cluster.Namespace}/{secretName} (key 'value') cannot be used: {e.Message}. Check its server URL and certificate data.", e);
         }
-        config.HttpClientTimeout = options.RequestTimeout;
-        var client = new k8s.Kubernetes(config);
+        var client = KubernetesClients.Create(config, options.RequestTimeout);
         var resources = new ResourceClient(client, RetryRunner.ForKubernetes(options.Api), $"workload cluster {cluster} ({config.Host})");
         return new WorkloadCluster(cluster, resources, options.Api);
     }

@@ -180,6 +180,18 @@ public class ClusterUpgradeDeciderTests
     }
 
     [Fact]
+    public void An_unstarted_learner_blocks_with_its_id_and_the_way_out_and_is_never_called_stale()
+    {
+        var observed = UpgradeDriver.ThreeNodes();
+        var withLearner = observed with { Members = observed.Members.Append(new ObservedEtcdMember(0xabcdef, "", IsLearner: true, Healthy: false)).ToList() };
+        Assert.Empty(SafetyCheck.StaleMembers(withLearner));
+        var blocker = Assert.Single(SafetyCheck.Blockers(withLearner, Array.Empty<string>(), "fleet/alpha"));
+        Assert.Contains("learner 0000000000abcdef of cluster fleet/alpha was added but has never started", blocker);
+        Assert.Contains("--retry", blocker);
+        Assert.Contains("etcdctl member remove 0000000000abcdef", blocker);
+    }
+
+    [Fact]
     public void Stale_member_is_removed_first_when_quorum_safe()
     {
         var observed = UpgradeDriver.ThreeNodes();

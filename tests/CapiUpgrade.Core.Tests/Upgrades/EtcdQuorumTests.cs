@@ -4,8 +4,11 @@ namespace CapiUpgrade.Core.Tests.Upgrades;
 
 public class EtcdQuorumTests
 {
-    private static ObservedEtcdMember Voter(string name, bool healthy = true) => new(0, name, false, healthy);
-    private static ObservedEtcdMember Learner(string name, bool healthy = true) => new(0, name, true, healthy);
+    private static ObservedEtcdMember Voter(string name, bool healthy = true) => new(Id(name), name, false, healthy);
+    private static ObservedEtcdMember Learner(string name, bool healthy = true) => new(Id(name), name, true, healthy);
+    private static ulong Id(string name) => (ulong)name.Length * 1000 + name[0];
+
+    private static MemberRemovalSafety CanRemove(ObservedEtcdMember[] members, string name) => EtcdQuorum.CanRemoveMember(members, Id(name));
 
     [Theory]
     [InlineData(1, 1)]
@@ -17,7 +20,7 @@ public class EtcdQuorumTests
 
     [Fact]
     public void Removing_a_voter_of_four_healthy_is_safe() =>
-        Assert.True(EtcdQuorum.CanRemove(new[] { Voter("a"), Voter("b"), Voter("c"), Voter("d") }, "a").Safe);
+        Assert.True(CanRemove(new[] { Voter("a"), Voter("b"), Voter("c"), Voter("d") }, "a").Safe);
 
     [Fact]
     public void Learners_do_not_count_toward_quorum()
@@ -25,31 +28,38 @@ public class EtcdQuorumTests
         // 2 voters + a healthy learner: removing a voter leaves 1 voter, which is quorum of 1 — but
         // with the other voter unhealthy, the learner must not rescue it.
         var members = new[] { Voter("a"), Voter("b", healthy: false), Learner("new") };
-        var (safe, reason) = EtcdQuorum.CanRemove(members, "a");
-        Assert.False(safe);
-        Assert.Contains("quorum needs 1", reason);
+        var answer = CanRemove(members, "a");
+        Assert.False(answer.Safe);
+        Assert.Equal(2, answer.Voters);
+        Assert.Equal(0, answer.HealthyVotersOtherThanMember);
+        Assert.Contains("fewer than the quorum 1 of the remaining 1", answer.Reason);
     }
 
     [Fact]
     public void Removing_the_only_voter_is_never_safe() =>
-        Assert.False(EtcdQuorum.CanRemove(new[] { Voter("a"), Learner("b") }, "a").Safe);
+        Assert.False(CanRemove(new[] { Voter("a"), Learner("b") }, "a").Safe);
 
     [Fact]
     public void Removing_an_unhealthy_voter_of_three_when_the_others_are_healthy_is_safe() =>
-        Assert.True(EtcdQuorum.CanRemove(new[] { Voter("a", false), Voter("b"), Voter("c") }, "a").Safe);
+        Assert.True(CanRemove(new[] { Voter("a", false), Voter("b"), Voter("c") }, "a").Safe);
 
     [Fact]
     public void Removing_a_healthy_voter_when_another_is_down_is_refused_with_numbers()
     {
-        var (safe, reason) = EtcdQuorum.CanRemove(new[] { Voter("a"), Voter("b", false), Voter("c") }, "a");
+        var answer = CanRemove(new[] { Voter("a"), Voter("b", false), Voter("c") }, "a");
         // 2 voters left, 1 healthy, quorum of 2 is 2.
-        Assert.False(safe);
-        Assert.Contains("1 healthy voting member(s) of 2", reason);
+        Assert.False(answer.Safe);
+        Assert.Contains("would leave 1 healthy voters, fewer than the quorum 2 of the remaining 2", answer.Reason);
     }
 
     [Fact]
-    public void Removing_an_absent_member_is_safe_while_quorum_holds() =>
-        Assert.True(EtcdQuorum.CanRemove(new[] { Voter("a"), Voter("b"), Voter("c") }, "gone").Safe);
+    public void Removing_an_absent_member_is_nothing_to_do()
+    {
+        var answer = CanRemove(new[] { Voter("a"), Voter("b"), Voter("c") }, "gone");
+        Assert.True(answer.Safe);
+        Assert.False(answer.IsMember);
+        Assert.Contains("nothing to remove", answer.Reason);
+    }
 
     [Fact]
     public void Healthy_quorum_ignores_learners()

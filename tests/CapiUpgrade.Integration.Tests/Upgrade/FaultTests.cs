@@ -140,6 +140,18 @@ public sealed class FaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Single_node_control_plane_is_upgraded_with_the_flag_going_one_two_one_members_without_losing_quorum()
+    {
+        await using var f = await FleetAsync(37, nodes: 1);
+        var (exit, text) = await RunAsync(Options(f) with { AllowSingleNode = true });
+        Assert.True(exit == RunExitCodes.Succeeded, text);
+        // Surge of one: 1 → 2 Machines and voters (the learner promoted first), then back to 1; the observer
+        // (etcd polled every 100 ms) saw no instant without a healthy quorum and never 3 Machines.
+        Assert.Contains(f.Fleet.Observer.History(f.Cluster.Key), s => s.Voters == 2);
+        await AssertUpgradedAsync(f, f.Cluster, Target, nodes: 1);
+    }
+
+    [Fact]
     public async Task Skip_minor_target_is_upgraded_as_a_chain_of_hops()
     {
         await using var f = await FleetAsync(36);
