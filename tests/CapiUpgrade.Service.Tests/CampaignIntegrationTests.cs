@@ -182,6 +182,17 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
         var versions = await service.CliAsync("fleet", "versions");
         Assert.True(versions.Code == 0, versions.Err);
         Assert.Contains("4 cluster(s); versions: v1.29.4 ×4", versions.Out);
+        // The preflight asks etcd too: a NOSPACE alarm excludes its cluster, naming the alarm; cleared, it is ok.
+        var alarmed = fleet.Clusters.Single(c => c.Key == ordered[2]);
+        var alarm = new FaultSpec { Kind = FaultKind.EtcdAlarmNospace, Cluster = alarmed.Key, Member = alarmed.InitialMachines[0] };
+        await fleet.Faults.InjectAsync(alarm);
+        var alarmedPreflight = await service.CliAsync("fleet", "preflight", "--to", Target, "-o", "json");
+        Assert.True(alarmedPreflight.Code == 0, alarmedPreflight.Err);
+        var byCluster = Json(alarmedPreflight.Out).EnumerateArray().ToDictionary(r => r.GetProperty("cluster").GetString()!);
+        Assert.Equal("EtcdUnhealthy", byCluster.Single(p => p.Key.EndsWith(ordered[2], StringComparison.Ordinal)).Value.GetProperty("result").GetString());
+        Assert.Contains("NOSPACE", byCluster.Single(p => p.Key.EndsWith(ordered[2], StringComparison.Ordinal)).Value.GetProperty("findings").ToString());
+        Assert.Equal(3, byCluster.Values.Count(r => r.GetProperty("result").GetString() == "ok"));
+        await fleet.Faults.ClearAsync(alarm);
         var preflight = await service.CliAsync("fleet", "preflight", "--to", Target, "-o", "json");
         Assert.True(preflight.Code == 0, preflight.Err);
         Assert.All(Json(preflight.Out).EnumerateArray(), r => Assert.Equal("ok", r.GetProperty("result").GetString()));
@@ -216,6 +227,13 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
 
         // Fix the cause, retry one cluster through the CLI; skip the other; resume.
         await fleet.Faults.ClearAsync();
+        // As an operator would, retry once the cause is visibly gone: the cluster's Nodes are Ready again.
+        var recovered = fleet.Clusters.Single(c => c.Key == ordered[0]);
+        var nodeType = recovered.ApiServer.Registry.FindByKind("v1", "Node")!;
+        await Until(service, () => Task.FromResult(recovered.InitialMachines.All(n =>
+                recovered.ApiServer.Store.TryGet(nodeType, null, n)?["status"]?["conditions"] is System.Text.Json.Nodes.JsonArray conditions
+                && conditions.Any(c => c?["type"]?.GetValue<string>() == "Ready" && c["status"]?.GetValue<string>() == "True"))),
+            TimeSpan.FromSeconds(30), "the Nodes of " + ordered[0] + " to be Ready again");
         var retry = await service.CliAsync("upgrade", "retry", ordered[0]);
         Assert.True(retry.Code == 0, retry.Err);
         var abort = await service.CliAsync("upgrade", "abort", ordered[1]);
@@ -241,7 +259,7 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(120), "the campaign completes");
         var done = await CampaignAsync(service, "budget");
         var final = done.GetProperty("clusters").EnumerateArray().ToDictionary(c => c.GetProperty("cluster").GetString()!, c => c.GetProperty("state").GetString());
-        Assert.Equal("Succeeded", final[ordered[0]]);
+        Assert.True(final[ordered[0]] == "Succeeded", (await service.CliAsync("upgrade", "events", ordered[0])).Out);
         Assert.Equal("Skipped", final[ordered[1]]);
         Assert.Equal("Succeeded", final[ordered[2]]);
         Assert.Equal("Succeeded", final[ordered[3]]);

@@ -15,6 +15,7 @@ public sealed class CampaignPalette(
     FleetView view,
     ReadModelProjection projection,
     FleetFacts facts,
+    EtcdProbe etcd,
     IRequiredActor<CampaignRegion> region,
     ILogger<CampaignPalette> logger) : IPaletteHandler
 {
@@ -29,7 +30,7 @@ public sealed class CampaignPalette(
         {
             case "plan":
             {
-                var (_, plan) = await PlanAsync(invocation.Required("file"), cancellationToken);
+                var (_, plan) = await PlanAsync(invocation.Required("file"), cancellationToken, checkEtcd: true);
                 return new CommandResult(CommandJson.ToNode(PlanData(plan)), PlanView(plan, "plan of campaign " + plan.CampaignId + " (nothing was written)"));
             }
             case "start":
@@ -83,7 +84,12 @@ public sealed class CampaignPalette(
             yield return new StreamItem(CommandJson.ToNode(line), line.Format());
     }
 
-    private async Task<(CampaignSpec Spec, CampaignPlan Plan)> PlanAsync(string yaml, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resolves the spec against the fleet. With <paramref name="checkEtcd"/> (`plan`) the clusters it would
+    /// upgrade also get the etcd preflight; `start` leaves that to the engine, which checks etcd before every
+    /// step and pauses a cluster whose etcd is unhealthy, so a blip at start time excludes nobody for good.
+    /// </summary>
+    private async Task<(CampaignSpec Spec, CampaignPlan Plan)> PlanAsync(string yaml, CancellationToken cancellationToken, bool checkEtcd = false)
     {
         CampaignSpec spec;
         try
@@ -95,7 +101,12 @@ public sealed class CampaignPalette(
             throw new CommandException("the campaign spec is not valid:\n  " + string.Join("\n  ", e.Findings.Select(f => f.Message)));
         }
         var fleet = await facts.ReadAsync(cancellationToken);
-        return (spec, CampaignPlanner.Plan(spec, fleet));
+        var plan = CampaignPlanner.Plan(spec, fleet);
+        if (!checkEtcd) return (spec, plan);
+        // The etcd preflight costs a connection per cluster: only for the clusters the plan would upgrade.
+        var included = plan.Included.Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+        var probed = await etcd.CheckAsync(fleet, c => included.Contains(c.Key.ToString()), cancellationToken);
+        return (spec, CampaignPlanner.Plan(spec, probed));
     }
 
     private async Task<string> SendAsync(ICampaignMessage message, CancellationToken cancellationToken)

@@ -10,8 +10,8 @@ namespace CapiUpgrade.Service.Fleet;
 /// <summary>
 /// What the campaign planner needs to know about every cluster, read from the management clusters
 /// with two LIST requests each (Clusters; control-plane Machines of all clusters), so planning a
-/// fleet of thousands stays cheap. etcd health is not checked here (the engine checks it before
-/// every step and pauses an unhealthy cluster).
+/// fleet of thousands stays cheap. etcd health is asked separately (<see cref="EtcdProbe"/>), only of
+/// the clusters a plan would upgrade; the engine checks it again before every step.
 /// </summary>
 public sealed class FleetFacts(ManagementClients clients)
 {

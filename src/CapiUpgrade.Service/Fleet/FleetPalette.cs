@@ -6,7 +6,7 @@ using CapiUpgrade.Service.Commands;
 namespace CapiUpgrade.Service.Fleet;
 
 /// <summary><c>fleet versions|preflight</c>: what the management clusters hold, and what a campaign to a version would find.</summary>
-public sealed class FleetPalette(FleetFacts facts) : IPaletteHandler
+public sealed class FleetPalette(FleetFacts facts, EtcdProbe etcd) : IPaletteHandler
 {
     public string Palette => "fleet";
 
@@ -57,7 +57,9 @@ public sealed class FleetPalette(FleetFacts facts) : IPaletteHandler
                 {
                     throw new CommandException(string.Join("; ", e.Findings.Select(f => f.Message)));
                 }
-                var results = fleet.Select(c => CampaignPlanner.Preflight(spec, c)).ToList();
+                // etcd is asked only where the other checks pass: the rest is excluded anyway.
+                var checkedFleet = await etcd.CheckAsync(fleet, c => CampaignPlanner.Preflight(spec, c).Included, cancellationToken);
+                var results = checkedFleet.Select(c => CampaignPlanner.Preflight(spec, c)).ToList();
                 var rows = results.Select(r => (IReadOnlyList<string>)[r.Key, r.CurrentVersion ?? "?", r.Hops.ToString(), r.Included ? "ok" : r.Exclusion.ToString(),
                     string.Join("; ", r.Findings.Where(f => f.Severity != Core.Errors.FindingSeverity.Info).Select(f => f.Message))]).ToList();
                 return new CommandResult(CommandJson.ToNode(results.Select(r => new { cluster = r.Key, version = r.CurrentVersion, r.Hops, result = r.Included ? "ok" : r.Exclusion.ToString(), findings = r.Findings.Select(f => f.ToString()) })),

@@ -19,6 +19,7 @@ public static class ServicePalettes
         services.AddSingleton<IJournalProjector, CampaignProjector>();
         services.AddSingleton<ManagementClients>();
         services.AddSingleton<FleetFacts>();
+        services.AddSingleton<EtcdProbe>();
         services.AddSingleton<IPaletteHandler, CampaignPalette>();
         services.AddSingleton<IPaletteHandler, FleetPalette>();
         services.AddSingleton<IPaletteHandler, Etcd.EtcdPalette>();
