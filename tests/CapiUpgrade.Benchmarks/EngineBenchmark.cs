@@ -8,6 +8,7 @@ using CapiUpgrade.Actors.Execution;
 using CapiUpgrade.Actors.Persistence;
 using CapiUpgrade.Cli.Run;
 using CapiUpgrade.Core.Upgrades;
+using CapiUpgrade.Kubernetes.Api;
 using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Simulator.ApiServer.Selectors;
 using CapiUpgrade.Simulator.Fleet;
@@ -53,8 +54,12 @@ public static class EngineBenchmark
         var nodeReadyAt = new ConcurrentDictionary<string, DateTimeOffset>();
         using var stopWatches = new CancellationTokenSource();
         var watchers = fleet.Clusters.Select(c => WatchNodesAsync(c, nodeReadyAt, stopWatches.Token)).ToList();
+        // Instants a Machine's status.nodeRef appears (the simulated CAPI Machine controller's part of the chain).
+        var nodeRefAt = new ConcurrentDictionary<string, DateTimeOffset>();
+        watchers.Add(WatchNodeRefsAsync(fleet.Management, nodeRefAt, stopWatches.Token));
 
-        var requestsBefore = fleet.Management.Requests.Total + fleet.Clusters.Sum(c => c.ApiServer.Requests.Total);
+        var servers = fleet.Clusters.Select(c => c.ApiServer.Requests).Prepend(fleet.Management.Requests).ToList();
+        foreach (var counter in servers) counter.Reset();
         await using var registry = new ManagementClusterRegistry();
         registry.Add(ManagementClusterAccess.FromKubeconfigFile(kubeconfig));
         var executors = new KubernetesStepExecutorFactory(registry);
@@ -67,21 +72,50 @@ public static class EngineBenchmark
         {
             var key = new ClusterKey(c.Namespace, c.Name);
             var actor = engine.System.ActorOf(ClusterUpgradeActor.SupervisedProps(key, executors, engine.Settings), $"upgrade-{c.Namespace}-{c.Name}");
-            actor.Tell(new SubscribeToProgress(key, subscriber));
+            subscriber.Tell(new ProgressChannelActor.Follow(actor, key));
             actor.Tell(new StartUpgrade(key, "bench", "v1.30.2", UpgradeOptions.Default, "bench"));
         }
         var finished = new Dictionary<string, UpgradeStatus>();
         var reactions = new List<double>();
+        var controllerParts = new List<double>();
+        var engineParts = new List<double>();
+        var persistParts = new List<double>();
+        var readySeenAt = new Dictionary<(string, string), DateTimeOffset>();
         var replacementNode = new Dictionary<(string, string), string>();
+        var lastReport = Stopwatch.StartNew();
+        using var stallProbe = new Timer(_ => Console.WriteLine($"  [{wall.Elapsed.TotalSeconds:F0} s] threads {ThreadPool.ThreadCount} ({ThreadPool.PendingWorkItemCount} queued), "
+            + $"management watch backlog: {string.Join(" ", fleet.Management.Store.WatchBacklog().Select(b => $"{b.Resource}:{b.Pending}"))}"), null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(20));
+        var latest = new Dictionary<string, UpgradeStatus>();
         await foreach (var p in channel.Reader.ReadAllAsync())
         {
+            latest[p.Cluster.EntityId] = p.Status;
+            if (lastReport.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                lastReport.Restart();
+                Console.WriteLine($"  {wall.Elapsed.TotalSeconds:F0} s: {finished.Count}/{clusters} finished, {latest.Values.Sum(s => s.MachinesReplaced)} Machines replaced, "
+                                  + $"threads {ThreadPool.ThreadCount} ({ThreadPool.PendingWorkItemCount} queued), "
+                                  + $"RSS {Environment.WorkingSet / (1024 * 1024)} MiB, GC heap {GC.GetTotalMemory(false) / (1024 * 1024)} MiB, "
+                                  + $"simulator watches: management {fleet.Management.Store.WatcherCount} ({string.Join(" ", fleet.Management.Store.WatchBacklog().Select(b => $"{b.Resource}:{b.Pending}"))} pending), "
+                                  + $"workload {fleet.Clusters.Sum(c => c.ApiServer.Store.WatcherCount)} ({fleet.Clusters.Sum(c => c.ApiServer.Store.PendingWatchEvents)} pending); steps now: "
+                                  + string.Join(", ", latest.Values.Where(s => s.CurrentStep is not null).GroupBy(s => s.CurrentStep!.Split(' ')[0]).OrderByDescending(g => g.Count()).Take(5).Select(g => $"{g.Key} ×{g.Count()}")));
+            }
             foreach (var m in p.Status.Machines.Where(m => m.ReplacementNode is not null))
                 replacementNode[(p.Cluster.EntityId, m.OldMachine)] = m.ReplacementNode!;
+            if (p.Event is StepSucceeded { Step: UpgradeStep.AwaitReplacementReady } ok)
+                readySeenAt[(p.Cluster.EntityId, ok.Machine!)] = ok.At;
             if (p.Event is StepStarted { Step: UpgradeStep.DeleteOldMachine, Attempt: 0 } s
                 && replacementNode.TryGetValue((p.Cluster.EntityId, s.Machine!), out var node)
                 && nodeReadyAt.TryGetValue(p.Cluster.EntityId + "/" + node, out var readyAt))
+            {
                 reactions.Add((s.At - readyAt).TotalMilliseconds);
-            if (p.Event is not null && (p.Status.Phase.IsFinished() || p.Status.Phase == UpgradePhase.Paused && p.Status.CurrentStep is null))
+                if (nodeRefAt.TryGetValue(p.Cluster.Namespace + "/" + node, out var refAt) && readySeenAt.TryGetValue((p.Cluster.EntityId, s.Machine!), out var seenAt))
+                {
+                    controllerParts.Add((refAt - readyAt).TotalMilliseconds);
+                    engineParts.Add((seenAt - refAt).TotalMilliseconds);
+                    persistParts.Add((s.At - seenAt).TotalMilliseconds);
+                }
+            }
+            if (p.Status.Phase.IsFinished() || p.Status.Phase == UpgradePhase.Paused && p.Status.CurrentStep is null)
             {
                 finished[p.Cluster.EntityId] = p.Status;
                 if (finished.Count == clusters) break;
@@ -91,17 +125,47 @@ public static class EngineBenchmark
         await stopWatches.CancelAsync();
 
         var replaced = finished.Values.Sum(s => s.MachinesReplaced);
-        var requests = fleet.Management.Requests.Total + fleet.Clusters.Sum(c => c.ApiServer.Requests.Total) - requestsBefore;
+        var requests = servers.Sum(c => c.Total);
+        var engineRequests = servers.Sum(c => c.ByAgent(KubernetesClients.UserAgentProduct));
+        var engineDetail = servers.SelectMany(c => c.SnapshotOf(KubernetesClients.UserAgentProduct))
+            .GroupBy(p => p.Key).Select(g => (g.Key, Count: g.Sum(p => p.Value))).OrderByDescending(p => p.Count).ToList();
         var failed = finished.Values.Where(s => s.Phase != UpgradePhase.Succeeded).ToList();
-        reactions.Sort();
-        double Pct(double q) => reactions.Count == 0 ? double.NaN : reactions[Math.Min(reactions.Count - 1, (int)Math.Ceiling(q * reactions.Count) - 1)];
+        static double Pct(List<double> values, double q)
+        {
+            if (values.Count == 0) return double.NaN;
+            values.Sort();
+            return values[Math.Min(values.Count - 1, (int)Math.Ceiling(q * values.Count) - 1)];
+        }
+        double P(double q) => Pct(reactions, q);
         Console.WriteLine($"upgrades: {finished.Count - failed.Count} succeeded, {failed.Count} not ({string.Join("; ", failed.Take(3).Select(f => f.Cluster + ": " + f.Phase + " " + f.PauseReason))})");
         Console.WriteLine($"wall time: {wall.Elapsed.TotalSeconds:F1} s for {replaced} Machines replaced = {replaced / wall.Elapsed.TotalSeconds:F1} Machines/s");
-        Console.WriteLine($"API requests per replaced Machine: {(double)requests / Math.Max(1, replaced):F1} ({requests} requests served by the simulated API servers, simulated CAPI controllers included)");
-        Console.WriteLine($"reaction Node Ready → engine's next step: p50 {Pct(0.5):F1} ms, p99 {Pct(0.99):F1} ms, max {(reactions.Count > 0 ? reactions[^1] : double.NaN):F1} ms over {reactions.Count} replacements");
+        Console.WriteLine($"API requests per replaced Machine, the engine's (User-Agent {KubernetesClients.UserAgentProduct}): {(double)engineRequests / Math.Max(1, replaced):F1} ({engineRequests} requests)");
+        Console.WriteLine($"  by verb and resource: {string.Join(", ", engineDetail.Select(p => $"{p.Key.Verb} {p.Key.Resource} {(double)p.Count / Math.Max(1, replaced):F1}"))}");
+        Console.WriteLine($"API requests per replaced Machine, all clients (simulated CAPI controllers included): {(double)requests / Math.Max(1, replaced):F1} ({requests} requests)");
+        Console.WriteLine($"reaction Node Ready → engine's next step: p50 {P(0.5):F1} ms, p99 {P(0.99):F1} ms, max {(reactions.Count > 0 ? reactions[^1] : double.NaN):F1} ms over {reactions.Count} replacements");
+        Console.WriteLine($"  of which: Node Ready → Machine status.nodeRef (simulated CAPI controller) p50 {Pct(controllerParts, 0.5):F1} / p99 {Pct(controllerParts, 0.99):F1} ms; "
+                          + $"nodeRef → engine's wait satisfied p50 {Pct(engineParts, 0.5):F1} / p99 {Pct(engineParts, 0.99):F1} ms; "
+                          + $"→ next step started (journal write) p50 {Pct(persistParts, 0.5):F1} / p99 {Pct(persistParts, 0.99):F1} ms");
         Console.WriteLine($"peak memory (working set) of the process (engine + simulator): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         return failed.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task WatchNodeRefsAsync(Simulator.ApiServer.KubeApiServer management, ConcurrentDictionary<string, DateTimeOffset> nodeRefAt, CancellationToken ct)
+    {
+        var type = management.Registry.FindByKind("cluster.x-k8s.io/v1beta1", "Machine")!;
+        using var watch = management.Store.Watch(type, null, LabelSelector.Everything, FieldSelector.Everything, null);
+        try
+        {
+            await foreach (var line in watch.Lines.ReadAllAsync(ct))
+            {
+                var now = DateTimeOffset.UtcNow;
+                if (JsonNode.Parse(line)?["object"] is not JsonObject machine) continue;
+                var ns = machine["metadata"]?["namespace"]?.GetValue<string>();
+                if (machine["status"]?["nodeRef"]?["name"]?.GetValue<string>() is { } node) nodeRefAt.TryAdd(ns + "/" + node, now);
+            }
+        }
+        catch (OperationCanceledException) { }
     }
 
     private static async Task WatchNodesAsync(SimulatedCluster c, ConcurrentDictionary<string, DateTimeOffset> readyAt, CancellationToken ct)

@@ -8,8 +8,9 @@ namespace CapiUpgrade.Benchmarks;
 /// <summary>
 /// `service`: latency of `upgrade list` and `campaign show` (the real client over the command endpoint,
 /// and the HTTP API) against `capi-upgrade serve` as its own process, upgrading a simulated fleet of
-/// 500 clusters (simulated etcd) in a campaign with 50 upgrades in flight.
-/// Usage: `dotnet run -c Release --project tests/CapiUpgrade.Benchmarks -- service [CLUSTERS] [SAMPLES]`.
+/// 500 clusters (simulated etcd) in a campaign with MAX-CONCURRENT upgrades in flight (default 100), measured once
+/// the read model holds an upgrade for every cluster (every cluster started; the last ones still running).
+/// Usage: `dotnet run -c Release --project tests/CapiUpgrade.Benchmarks -- service [CLUSTERS] [SAMPLES] [MAX-CONCURRENT]`.
 /// </summary>
 public static class ServiceBenchmark
 {
@@ -17,6 +18,7 @@ public static class ServiceBenchmark
     {
         var clusters = args.Length > 0 ? int.Parse(args[0]) : 500;
         var samples = args.Length > 1 ? int.Parse(args[1]) : 50;
+        var concurrency = args.Length > 2 ? int.Parse(args[2]) : 100;
         var directory = Path.Combine(Path.GetTempPath(), "capi-upgrade-service-bench", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var clock = Stopwatch.StartNew();
@@ -34,7 +36,7 @@ public static class ServiceBenchmark
         var kubeconfig = Path.Combine(directory, "management.kubeconfig");
         await fleet.WriteKubeconfigAsync(kubeconfig);
         var spec = Path.Combine(directory, "campaign.yaml");
-        await File.WriteAllTextAsync(spec, "name: bench\ntargetVersion: v1.30.2\nwaves:\n  - name: all\n    maxConcurrent: 50\nfailureBudget: 10%\n");
+        await File.WriteAllTextAsync(spec, $"name: bench\ntargetVersion: v1.30.2\nwaves:\n  - name: all\n    maxConcurrent: {concurrency}\nfailureBudget: 10%\n");
 
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "capi-upgrade.dll"), "serve", "--kubeconfig", kubeconfig, "--db", Path.Combine(directory, "journal.db"),
@@ -58,8 +60,16 @@ public static class ServiceBenchmark
             if (started.Code != 0) { Console.Error.WriteLine(started.Err); return 1; }
             Console.WriteLine($"campaign start (plan over {clusters} clusters + start): {clock.ElapsedMilliseconds} ms");
 
-            // Let the campaign fill the read model for a while: 50 upgrades in flight, journal growing.
-            await Task.Delay(TimeSpan.FromSeconds(20));
+            // Let the campaign fill the read model until every cluster has an upgrade in it (at most 20 minutes).
+            var filling = Stopwatch.StartNew();
+            while (filling.Elapsed < TimeSpan.FromMinutes(20))
+            {
+                var now = await Cli(endpoint, "upgrade", "list", "-o", "json");
+                var rows = now.Code == 0 ? System.Text.Json.JsonDocument.Parse(now.Out).RootElement.GetArrayLength() : -1;
+                Console.WriteLine($"  {filling.Elapsed.TotalSeconds:0} s: {rows} upgrade(s) in the read model");
+                if (rows >= clusters) break;
+                await Task.Delay(TimeSpan.FromSeconds(15));
+            }
 
             var list = await Measure(samples, async () => (await Cli(endpoint, "upgrade", "list")).Code);
             var listJson = await Measure(samples, async () => (await Cli(endpoint, "upgrade", "list", "-o", "json")).Code);
@@ -70,7 +80,7 @@ public static class ServiceBenchmark
             var count = System.Text.Json.JsonDocument.Parse(upgrades.Out).RootElement.GetArrayLength();
             var done = Regex.Matches(shown.Out, "\"state\": \"Succeeded\"").Count;
 
-            Console.WriteLine($"read model at the end: {count} upgrades, {done} of {clusters} clusters succeeded, campaign still running");
+            Console.WriteLine($"read model while measuring: {count} upgrades, {done} of {clusters} clusters succeeded");
             Print("upgrade list (table, command endpoint)", list);
             Print("upgrade list -o json (command endpoint)", listJson);
             Print("campaign show (table, command endpoint)", show);
