@@ -14,10 +14,12 @@ namespace CapiUpgrade.Actors.Execution;
 public sealed partial class KubernetesStepExecutor
 {
     private static readonly TimeSpan EtcdRecheck = TimeSpan.FromMilliseconds(50);
-    /// <summary>How often the background poller looks at a joining member while its Node is not Ready yet.</summary>
-    private static readonly TimeSpan EtcdPoll = TimeSpan.FromMilliseconds(500);
+    /// <summary>How often the background poller looks at a joining member until it is first seen promoted and healthy (kubeadm promotes it within seconds of the join).</summary>
+    private static readonly TimeSpan EtcdPollJoining = TimeSpan.FromMilliseconds(100);
+    /// <summary>How often it looks afterwards, only to keep its answer fresh while the Node is not Ready yet.</summary>
+    private static readonly TimeSpan EtcdPollPromoted = TimeSpan.FromSeconds(1);
     /// <summary>How old the poller's "promoted and healthy" may be to end the wait without asking etcd again (the next writing step's gate asks live anyway).</summary>
-    private static readonly TimeSpan EtcdFreshFor = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan EtcdFreshFor = TimeSpan.FromSeconds(2);
 
     private static JsonObject AnnotationPatch(string key, string? value) => new()
     {
@@ -158,26 +160,31 @@ public sealed partial class KubernetesStepExecutor
         new StepOutcome.Succeeded($"replacement {machine} Ready on Node {node}, etcd member promoted and healthy", Replacement: machine, Node: node);
 
     /// <summary>
-    /// Until cancelled, checks etcd every <see cref="EtcdPoll"/> and calls <paramref name="promoted"/> each time
-    /// the member named <paramref name="memberName"/> is a healthy voter. Never throws.
+    /// Until cancelled, checks etcd (every <see cref="EtcdPollJoining"/> until the member named
+    /// <paramref name="memberName"/> is first a healthy voter, then every <see cref="EtcdPollPromoted"/>) and calls
+    /// <paramref name="promoted"/> each time it is. Never throws.
     /// </summary>
     private async Task PollEtcdMemberAsync(string memberName, Action promoted, CancellationToken ct)
     {
         try
         {
+            var interval = EtcdPollJoining;
             while (true)
             {
                 try
                 {
                     var health = await EtcdHealthAsync(ct);
                     if (health.Members.FirstOrDefault(h => h.Member.Name == memberName) is { Member.IsLearner: false, Healthy: true })
+                    {
                         promoted();
+                        interval = EtcdPollPromoted;
+                    }
                 }
                 catch (Exception) when (!ct.IsCancellationRequested)
                 {
                     // etcd unreachable for now: the wait's own check reports it if it lasts
                 }
-                await Task.Delay(EtcdPoll, ct);
+                await Task.Delay(interval, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
