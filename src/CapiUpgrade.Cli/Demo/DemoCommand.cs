@@ -125,8 +125,9 @@ public static class DemoCommand
             var machines = fleet.Management.Store.ListObjects(fleet.Management.Registry.Find("cluster.x-k8s.io", "v1beta1", "machines")!, c.Namespace,
                 $"cluster.x-k8s.io/cluster-name={c.Name},cluster.x-k8s.io/control-plane");
             var versions = machines.Select(m => m["spec"]?["version"]?.GetValue<string>() ?? "?").Distinct().Order().ToList();
-            var latest = fleet.Observer.Latest(c.Key);
-            var members = latest is null ? "?" : $"{latest.EtcdMembers} ({latest.Voters})";
+            // The membership as etcd itself reports it now (the observer's view can be one poll old).
+            var list = (await c.Etcd.MemberListAsync(ct)).Members;
+            var members = $"{list.Count} ({list.Count(m => !m.IsLearner)})";
             if (status.Phase != UpgradePhase.Succeeded) exit = 1;
             table.AddRow(c.Key, $"{before[c.Key].Version} ×{nodes}", string.Join(", ", versions) + $" ×{machines.Count}", status.MachinesReplaced.ToString(), members,
                 status.Phase == UpgradePhase.Succeeded ? "[green]Succeeded[/]" : $"[red]{status.Phase}: {Markup.Escape(status.PauseReason ?? "")}[/]",

@@ -21,6 +21,12 @@ public sealed class InvariantObserver : IAsyncDisposable
     private readonly SharedWatch _secrets;
     private readonly Func<IReadOnlyCollection<(string Key, EtcdCluster Etcd)>> _clusters;
     private readonly ConcurrentDictionary<string, EtcdView> _etcd = new(StringComparer.Ordinal);
+    // When each Machine (and its Node name) of a cluster was last seen, and clusters with a member whose Machine
+    // is gone but whose etcd view predates that: a member is stale only when etcd still lists it in a view read
+    // after its Machine was gone (the engine removes the member before it releases the Machine; a view polled
+    // just before the removal must not count).
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, DateTimeOffset>> _lastSeen = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _staleCandidates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ClusterInvariants> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, List<ClusterInvariants>> _history = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string, InvariantKind), bool> _open = new();
@@ -93,7 +99,7 @@ public sealed class InvariantObserver : IAsyncDisposable
                     var view = c.Etcd is SimulatedEtcdCluster simulated ? Observe(simulated) : await ProbeAsync(c.Key, c.Etcd, ct);
                     var changed = !_etcd.TryGetValue(c.Key, out var old) || !old.Equals(view);
                     _etcd[c.Key] = view;
-                    if (changed) Evaluate(c.Key);
+                    if (changed || _staleCandidates.ContainsKey(c.Key)) Evaluate(c.Key);
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
@@ -116,6 +122,7 @@ public sealed class InvariantObserver : IAsyncDisposable
     {
         var probe = _probes.GetOrAdd(key, _ => new RealProbe());
         var running = etcd.Processes.Where(p => p.IsRunning).ToList();
+        var asked = DateTimeOffset.UtcNow; // the answer reflects the membership at some instant after this
         MemberListResponse? list = null;
         foreach (var p in running)
         {
@@ -163,7 +170,7 @@ public sealed class InvariantObserver : IAsyncDisposable
             var id = match.Groups[1].Value;
             return $"{(byId.TryGetValue(id, out var n) ? n : id)}:{match.Groups[2].Value}";
         }).Order().ToList();
-        return new EtcdView(members.OrderBy(m => m.Name, StringComparer.Ordinal).ToList(), named);
+        return new EtcdView(members.OrderBy(m => m.Name, StringComparer.Ordinal).ToList(), named) { TakenAt = asked };
     }
 
     private string ClusterOfMachine(JsonObject machine) =>
@@ -181,12 +188,18 @@ public sealed class InvariantObserver : IAsyncDisposable
         var machineNames = new HashSet<string>(machines.Select(m => Json.Str(m, "metadata", "name")!), StringComparer.Ordinal);
         foreach (var m in machines) if (Json.Str(m, "status", "nodeRef", "name") is { } node) machineNames.Add(node);
         var etcd = _etcd.TryGetValue(cluster, out var view) ? view : new EtcdView([], []);
+        var now = DateTimeOffset.UtcNow;
+        var lastSeen = _lastSeen.GetOrAdd(cluster, _ => new ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal));
+        foreach (var n in machineNames) lastSeen[n] = now;
+        var withoutMachine = etcd.Members.Where(m => m.Name.Length > 0 && !machineNames.Contains(m.Name)).ToList();
+        var stale = withoutMachine.Where(m => !lastSeen.TryGetValue(m.Name, out var seen) || seen < etcd.TakenAt).Select(m => m.Name).ToList();
+        if (withoutMachine.Count > stale.Count) _staleCandidates[cluster] = 0; else _staleCandidates.TryRemove(cluster, out _);
         var voters = etcd.Members.Where(m => !m.IsLearner).ToList();
         var missing = SecretSuffixes.Select(s => $"{name}-{s}").Where(s => !_secrets.Cache.ContainsKey(ns + "/" + s)).ToList();
         var snapshot = new ClusterInvariants(
             DateTimeOffset.UtcNow, cluster, controlPlane.Count, etcd.Members.Count, voters.Count, etcd.Members.Count - voters.Count,
             voters.Count(m => m.Healthy), SimulatedEtcdMembership.Quorum(voters.Count),
-            etcd.Members.Where(m => m.Name.Length > 0 && !machineNames.Contains(m.Name)).Select(m => m.Name).ToList(),
+            stale,
             missing, etcd.Alarms);
         if (!force && snapshot.SameAs(Latest(cluster))) return;
         _latest[cluster] = snapshot;
@@ -225,8 +238,11 @@ public sealed class InvariantObserver : IAsyncDisposable
 
     private sealed record MemberView(string Name, bool IsLearner, bool Healthy);
 
+    /// <summary>An etcd membership as read at <see cref="TakenAt"/> (not part of equality).</summary>
     private sealed record EtcdView(IReadOnlyList<MemberView> Members, IReadOnlyList<string> Alarms)
     {
+        public DateTimeOffset TakenAt { get; init; } = DateTimeOffset.UtcNow;
+
         public bool Equals(EtcdView? other) => other is not null && Members.SequenceEqual(other.Members) && Alarms.SequenceEqual(other.Alarms);
         public override int GetHashCode() => Members.Count;
     }
