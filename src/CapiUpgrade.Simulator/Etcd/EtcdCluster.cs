@@ -169,6 +169,8 @@ public abstract class EtcdCluster : IAsyncDisposable
             }
             catch (Exception e) when (DateTime.UtcNow < deadline && (e is TimeoutException
                 || (e is RpcException r && (r.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+                    // the member's connection broke before it answered (a member stopping resets its streams)
+                    || (r.StatusCode == StatusCode.Internal && r.Status.DebugException is HttpRequestException or IOException)
                     || (r.StatusCode == StatusCode.FailedPrecondition && retryFailedPrecondition?.Invoke(r) == true)))))
             {
                 await Task.Delay(delay, cancellationToken);
