@@ -5,6 +5,7 @@ using CapiConventions = CapiUpgrade.Core.Capi.CapiConventions;
 using CapiUpgrade.Core.Cloning;
 using CapiUpgrade.Core.Upgrades;
 using CapiUpgrade.Core.Versions;
+using CapiUpgrade.Kubernetes.Etcd;
 using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Kubernetes.Watching;
 using CapiUpgrade.Kubernetes.Workload;
@@ -128,12 +129,9 @@ public sealed partial class KubernetesStepExecutor
                         return ReplacementReady(name, nodeName);
                     else
                     {
-                        var health = await EtcdHealthAsync(ct);
-                        var member = health.Members.FirstOrDefault(h => h.Member.Name == nodeName);
-                        if (member is null) waitingFor = $"etcd member {nodeName} to join";
-                        else if (member.Member.IsLearner) waitingFor = $"etcd learner {nodeName} to be promoted";
-                        else if (!member.Healthy) waitingFor = $"etcd member {nodeName} to be healthy";
-                        else return ReplacementReady(name, nodeName);
+                        if (EtcdMemberPending(await EtcdHealthAsync(ct), nodeName) is not { } pending)
+                            return ReplacementReady(name, nodeName);
+                        waitingFor = pending;
                         // Everything else is Ready: look at etcd again shortly, or sooner on any watch event.
                         using var recheck = CancellationTokenSource.CreateLinkedTokenSource(ct);
                         recheck.CancelAfter(EtcdRecheck);
@@ -156,6 +154,16 @@ public sealed partial class KubernetesStepExecutor
         }
     }
 
+    /// <summary>What the wait still needs from etcd for the member named <paramref name="name"/>, or null when it is a promoted, healthy voter.</summary>
+    private static string? EtcdMemberPending(EtcdHealthReport health, string name) =>
+        health.Members.FirstOrDefault(h => h.Member.Name == name) switch
+        {
+            null => $"etcd member {name} to join",
+            { Member.IsLearner: true } => $"etcd learner {name} to be promoted",
+            { Healthy: false } => $"etcd member {name} to be healthy",
+            _ => null,
+        };
+
     private static StepOutcome ReplacementReady(string machine, string node) =>
         new StepOutcome.Succeeded($"replacement {machine} Ready on Node {node}, etcd member promoted and healthy", Replacement: machine, Node: node);
 
@@ -173,8 +181,7 @@ public sealed partial class KubernetesStepExecutor
             {
                 try
                 {
-                    var health = await EtcdHealthAsync(ct);
-                    if (health.Members.FirstOrDefault(h => h.Member.Name == memberName) is { Member.IsLearner: false, Healthy: true })
+                    if (EtcdMemberPending(await EtcdHealthAsync(ct), memberName) is null)
                     {
                         promoted();
                         interval = EtcdPollPromoted;

@@ -117,13 +117,14 @@ public sealed class EtcdCluster : IEtcdCluster
             // serves none, so the read goes beside the status only for a member the list calls a voter.
             var read = member.IsLearner ? null : ReadAsync(client, ct);
             var status = await client.StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: ct);
-            // A member promoted in the list but not yet on itself serves no linearizable read: not an error.
-            if (read is not null && await read is { } readError && !status.IsLearner)
-                return new EtcdMemberHealth(member, endpoint, false, false, status.Leader, status.RaftTerm, status.RaftIndex, $"{endpoint}: {Message(readError)}");
+            var readError = read is null ? null : await read;
             if (status.Errors.Count > 0)
                 return new EtcdMemberHealth(member, endpoint, false, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, string.Join("; ", status.Errors));
             if (status.Leader == 0)
                 return new EtcdMemberHealth(member, endpoint, false, false, 0, status.RaftTerm, status.RaftIndex, "it knows no leader");
+            // A member promoted in the list but not yet on itself serves no linearizable read: not an error.
+            if (readError is not null && !status.IsLearner)
+                return new EtcdMemberHealth(member, endpoint, false, false, status.Leader, status.RaftTerm, status.RaftIndex, $"{endpoint}: {Message(readError)}");
             return new EtcdMemberHealth(member with { IsLearner = member.IsLearner || status.IsLearner }, endpoint, true, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, null);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)

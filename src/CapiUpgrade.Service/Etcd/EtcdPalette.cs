@@ -3,7 +3,6 @@ using CapiUpgrade.Kubernetes.Etcd;
 using CapiUpgrade.Service.Commands;
 using CapiUpgrade.Service.Hosting;
 using CapiUpgrade.Service.Upgrades;
-using K8sClusterKey = CapiUpgrade.Kubernetes.Management.ClusterKey;
 
 namespace CapiUpgrade.Service.Etcd;
 
@@ -16,13 +15,12 @@ public sealed class EtcdPalette(EngineWiring engine) : IPaletteHandler
     {
         var cluster = Clusters.Parse(invocation.Required("cluster"));
         var management = cluster.IsDefaultManagement ? Kubernetes.Management.ManagementClusterRegistry.DefaultName : cluster.Management!;
-        if (!engine.Registry.Names.Contains(management))
-            throw new CommandException($"the service has no management cluster named '{management}': start `capi-upgrade serve --kubeconfig {(cluster.IsDefaultManagement ? "" : management + "=")}FILE`", 409);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         try
         {
-            await using var etcd = await engine.Registry.Get(management).Etcd.ConnectAsync(new K8sClusterKey(cluster.Namespace, cluster.Name), timeout.Token);
+            await using var etcd = await engine.EtcdOfAsync(management, cluster.Namespace, cluster.Name, timeout.Token)
+                ?? throw new CommandException($"the service has no management cluster named '{management}': start `capi-upgrade serve --kubeconfig {(cluster.IsDefaultManagement ? "" : management + "=")}FILE`", 409);
             if (invocation.Spec.Name == "members")
             {
                 var members = await etcd.ListMembersAsync(timeout.Token);

@@ -1,7 +1,6 @@
 using CapiUpgrade.Core.Campaigns;
 using CapiUpgrade.Kubernetes.Etcd;
 using CapiUpgrade.Service.Hosting;
-using K8sClusterKey = CapiUpgrade.Kubernetes.Management.ClusterKey;
 
 namespace CapiUpgrade.Service.Fleet;
 
@@ -36,14 +35,12 @@ public sealed class EtcdProbe(EngineWiring engine)
 
     private async Task<(bool Healthy, string? Problem)> HealthOfAsync(ClusterKey cluster, CancellationToken cancellationToken)
     {
-        var management = cluster.Management;
-        if (!engine.Registry.Names.Contains(management))
-            return (false, $"the service has no management cluster named '{management}'");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
         try
         {
-            var etcd = await engine.Registry.Get(management).Etcd.ConnectAsync(new K8sClusterKey(cluster.Namespace, cluster.Name), timeout.Token);
+            if (await engine.EtcdOfAsync(cluster.Management, cluster.Namespace, cluster.Name, timeout.Token) is not { } etcd)
+                return (false, $"the service has no management cluster named '{cluster.Management}'");
             var report = await etcd.CheckHealthAsync(timeout.Token);
             var healthy = report.LeaderId != 0 && report.Alarms.Count == 0 && report.Members.All(m => m.Healthy);
             return (healthy, healthy ? null : report.Describe());

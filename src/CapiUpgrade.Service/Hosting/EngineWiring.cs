@@ -1,4 +1,5 @@
 using CapiUpgrade.Actors.Execution;
+using CapiUpgrade.Kubernetes.Etcd;
 using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Service.Upgrades;
 
@@ -19,6 +20,15 @@ public sealed class EngineWiring : IAsyncDisposable
             ? new NoManagementClusterExecutors()
             : new KubernetesStepExecutorFactory(Registry));
     }
+
+    /// <summary>
+    /// The etcd of cluster <paramref name="ns"/>/<paramref name="name"/> on management cluster <paramref name="management"/>,
+    /// as the engine reaches it (shared connection); null when the service serves no management cluster of that name.
+    /// </summary>
+    public async Task<IEtcdCluster?> EtcdOfAsync(string management, string ns, string name, CancellationToken cancellationToken) =>
+        Registry.Names.Contains(management)
+            ? await Registry.Get(management).Etcd.ConnectAsync(new ClusterKey(ns, name), cancellationToken)
+            : null;
 
     public ValueTask DisposeAsync() => Registry.DisposeAsync();
 }

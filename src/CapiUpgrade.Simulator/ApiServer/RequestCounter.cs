@@ -5,9 +5,8 @@ namespace CapiUpgrade.Simulator.ApiServer;
 /// <summary>Counts the API requests one server answered, by verb (get, list, watch, create, update, patch, delete, deletecollection) and resource.</summary>
 public sealed class RequestCounter
 {
-    private readonly ConcurrentDictionary<(string Verb, string Resource), long> _counts = new();
-    private readonly ConcurrentDictionary<string, long> _byAgent = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Agent, string Verb, string Resource), long> _detailed = new();
+    // One counter per (User-Agent product, verb, resource); every view below is a sum over it.
+    private readonly ConcurrentDictionary<(string Agent, string Verb, string Resource), long> _counts = new();
     private long _total;
 
     /// <summary>Total requests (including discovery and errors).</summary>
@@ -16,9 +15,7 @@ public sealed class RequestCounter
     /// <param name="agent">The User-Agent's first product name ("capi-upgrade", "kubectl", "capi-simulator"), or "" when absent.</param>
     public void Add(string verb, string resource, string agent = "")
     {
-        _counts.AddOrUpdate((verb, resource), 1, (_, n) => n + 1);
-        _byAgent.AddOrUpdate(agent, 1, (_, n) => n + 1);
-        _detailed.AddOrUpdate((agent, verb, resource), 1, (_, n) => n + 1);
+        _counts.AddOrUpdate((agent, verb, resource), 1, (_, n) => n + 1);
         Interlocked.Increment(ref _total);
     }
 
@@ -27,14 +24,14 @@ public sealed class RequestCounter
         _counts.Where(p => (verb is null || p.Key.Verb == verb) && (resource is null || p.Key.Resource == resource)).Sum(p => p.Value);
 
     /// <summary>Requests sent with this User-Agent product name (see <see cref="AgentOf"/>).</summary>
-    public long ByAgent(string agent) => _byAgent.TryGetValue(agent, out var n) ? n : 0;
+    public long ByAgent(string agent) => _counts.Where(p => p.Key.Agent == agent).Sum(p => p.Value);
 
     /// <summary>Requests by User-Agent product name.</summary>
-    public IReadOnlyDictionary<string, long> Agents() => new Dictionary<string, long>(_byAgent);
+    public IReadOnlyDictionary<string, long> Agents() =>
+        _counts.GroupBy(p => p.Key.Agent, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(p => p.Value), StringComparer.Ordinal);
 
     /// <summary>Requests of one User-Agent product, by verb and resource.</summary>
-    public IReadOnlyDictionary<(string Verb, string Resource), long> SnapshotOf(string agent) =>
-        _detailed.Where(p => p.Key.Agent == agent).ToDictionary(p => (p.Key.Verb, p.Key.Resource), p => p.Value);
+    public IReadOnlyDictionary<(string Verb, string Resource), long> SnapshotOf(string agent) => Sum(_counts.Where(p => p.Key.Agent == agent));
 
     /// <summary>The product name of a User-Agent header: "kubectl/v1.30.2 (linux/amd64) …" → "kubectl".</summary>
     public static string AgentOf(string? userAgent)
@@ -46,13 +43,14 @@ public sealed class RequestCounter
     }
 
     /// <summary>A copy of all counters.</summary>
-    public IReadOnlyDictionary<(string Verb, string Resource), long> Snapshot() => new Dictionary<(string, string), long>(_counts);
+    public IReadOnlyDictionary<(string Verb, string Resource), long> Snapshot() => Sum(_counts);
+
+    private static Dictionary<(string Verb, string Resource), long> Sum(IEnumerable<KeyValuePair<(string Agent, string Verb, string Resource), long>> counts) =>
+        counts.GroupBy(p => (p.Key.Verb, p.Key.Resource)).ToDictionary(g => g.Key, g => g.Sum(p => p.Value));
 
     public void Reset()
     {
         _counts.Clear();
-        _byAgent.Clear();
-        _detailed.Clear();
         Interlocked.Exchange(ref _total, 0);
     }
 }

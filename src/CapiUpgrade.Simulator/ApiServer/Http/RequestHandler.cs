@@ -44,7 +44,7 @@ internal static class RequestHandler
                 await WriteJsonAsync(context, 200, discovery ?? throw NotFound(path)).ConfigureAwait(false);
                 return;
             }
-            await ResourceAsync(server, context, resourcePath).ConfigureAwait(false);
+            await ResourceAsync(server, context, resourcePath, agent).ConfigureAwait(false);
         }
         catch (ApiException e)
         {
@@ -118,7 +118,7 @@ internal static class RequestHandler
         return new ResourcePath(type, null, r.Length > 1 ? r[1] : null, r.Length > 2 ? r[2] : null);
     }
 
-    private static async Task ResourceAsync(KubeApiServer server, HttpContext context, ResourcePath p)
+    private static async Task ResourceAsync(KubeApiServer server, HttpContext context, ResourcePath p, string agent)
     {
         var request = context.Request;
         var query = request.Query;
@@ -138,7 +138,7 @@ internal static class RequestHandler
             ? server.Options.StrictFieldValidationByDefault
             : string.Equals(fieldValidation, "Strict", StringComparison.OrdinalIgnoreCase);
         var verb = Verb(request.Method, p.Name is not null, query["watch"].ToString());
-        server.Requests.Add(verb, type.QualifiedName, RequestCounter.AgentOf(request.Headers.UserAgent.ToString()));
+        server.Requests.Add(verb, type.QualifiedName, agent);
         await Faults.BeforeAsync(server, context, verb, type).ConfigureAwait(false);
 
         switch (verb)
