@@ -220,8 +220,16 @@ public sealed class ClusterUpgradeActor : ReceivePersistentActor, IWithTimers
         _executing = null;
         _executingStep = null;
         Timers.Cancel(DeadlineTimer);
-        var decision = ClusterUpgradeDecider.Decide(_state, new UpgradeCommand.CompleteStep(done.Step.Step, done.Step.Machine, done.Outcome), DateTimeOffset.UtcNow);
-        PersistThen(decision.Events, () =>
+        var now = DateTimeOffset.UtcNow;
+        var decision = ClusterUpgradeDecider.Decide(_state, new UpgradeCommand.CompleteStep(done.Step.Step, done.Step.Machine, done.Outcome), now);
+        // The outcome and the next step's intent go to the journal in one write: the next side effect still
+        // waits for its intent to be persisted, but a step's end no longer costs two journal round trips.
+        var events = decision.Events;
+        var after = events.Aggregate(_state, (s, e) => s.Apply(e));
+        var retrying = events.LastOrDefault() is StepFailed && after.Phase == UpgradePhase.Running;
+        if (!retrying && after.InFlight is null && !after.Phase.IsFinished())
+            events = [.. events, .. ClusterUpgradeDecider.Decide(after, UpgradeCommand.BeginNextStep.Instance, now).Events];
+        PersistThen(events, () =>
         {
             if (done.Step.Machine is { } machine && _state.Machines.FirstOrDefault(m => m.OldMachine == machine) is { IsDone: true })
                 Context.Child("machine-" + machine).Tell(PoisonPill.Instance);

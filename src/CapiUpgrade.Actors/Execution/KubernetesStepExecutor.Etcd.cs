@@ -19,7 +19,7 @@ public sealed partial class KubernetesStepExecutor
             var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
             if (!safety.Safe)
                 return new StepOutcome.Blocked($"stale etcd member {name} of cluster {_cluster} cannot be removed safely: {safety.Reason}");
-            await (await EtcdAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
+            await (await EtcdForWriteAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
             removed.Add(name);
         }
         return new StepOutcome.Succeeded(removed.Count == 0 ? "no stale member left" : "removed stale etcd member(s) " + string.Join(", ", removed));
@@ -37,7 +37,7 @@ public sealed partial class KubernetesStepExecutor
             return new StepOutcome.Succeeded($"etcd member {name} is not in the member list");
         if (health.LeaderId != member.Member.Id && !member.IsLeader)
             return new StepOutcome.Succeeded($"etcd member {name} does not lead");
-        var move = await (await EtcdAsync(ct)).MoveLeaderAwayFromAsync(member.Member.Id, ct);
+        var move = await (await EtcdForWriteAsync(ct)).MoveLeaderAwayFromAsync(member.Member.Id, ct);
         return new StepOutcome.Succeeded($"etcd leadership moved from {name} to {move.NewLeaderId:x16}");
     }
 
@@ -51,7 +51,7 @@ public sealed partial class KubernetesStepExecutor
         var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
         if (!safety.Safe)
             return new StepOutcome.Blocked($"etcd member {name} of cluster {_cluster} not removed: {safety.Reason}");
-        var removal = await (await EtcdAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
+        var removal = await (await EtcdForWriteAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
         return new StepOutcome.Succeeded(removal.AlreadyAbsent ? $"etcd member {name} already removed" : $"etcd member {name} ({member.Member.IdHex}) removed");
     }
 
@@ -70,7 +70,7 @@ public sealed partial class KubernetesStepExecutor
         var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
         if (!safety.Safe)
             throw new EtcdOperationException($"etcd member {name} of the failed replacement cannot be removed safely: {safety.Reason}");
-        await (await EtcdAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
+        await (await EtcdForWriteAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
         return member.Member.Name.Length > 0 ? name : $"{member.Member.IdHex} (an unstarted learner)";
     }
 }

@@ -14,13 +14,8 @@ namespace CapiUpgrade.Actors.Execution;
 
 public sealed partial class KubernetesStepExecutor
 {
-    private static readonly TimeSpan EtcdRecheck = TimeSpan.FromMilliseconds(50);
-    /// <summary>How often the background poller looks at a joining member until it is first seen promoted and healthy (kubeadm promotes it within seconds of the join).</summary>
-    private static readonly TimeSpan EtcdPollJoining = TimeSpan.FromMilliseconds(100);
-    /// <summary>How often it looks afterwards, only to keep its answer fresh while the Node is not Ready yet.</summary>
-    private static readonly TimeSpan EtcdPollPromoted = TimeSpan.FromSeconds(1);
-    /// <summary>How old the poller's "promoted and healthy" may be to end the wait without asking etcd again (the next writing step's gate asks live anyway).</summary>
-    private static readonly TimeSpan EtcdFreshFor = TimeSpan.FromSeconds(2);
+    /// <summary>How soon the wait asks etcd again when the Node and its static pods are Ready but the member is not yet a healthy voter.</summary>
+    private static readonly TimeSpan EtcdRecheck = TimeSpan.FromMilliseconds(100);
 
     private static JsonObject AnnotationPatch(string key, string? value) => new()
     {
@@ -106,11 +101,6 @@ public sealed partial class KubernetesStepExecutor
         foreach (var p in workloadWatch.Pods) pods.TryAdd(p.Name, p);
 
         var waitingFor = "its Machine";
-        // etcd has no membership watch: once the replacement's Node exists, a poller follows its member in the
-        // background, so that when the Node and static pods turn Ready a fresh answer is already at hand.
-        long promotedAtTicks = 0;
-        using var stopPolling = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        Task? poller = null;
         try
         {
             while (true)
@@ -120,25 +110,17 @@ public sealed partial class KubernetesStepExecutor
                 else if (MachineJson.Phase(m) == "Failed")
                     return new StepOutcome.TimedOut($"replacement Machine {_key.Namespace}/{name} of {oldName} failed: {MachineJson.FailureReason(m) ?? "phase Failed"}");
                 else if (MachineJson.NodeName(m, nodes.Values) is not { } nodeName) waitingFor = $"Machine {name} to get a Node (status.nodeRef)";
+                else if (!nodes.TryGetValue(nodeName, out var node) || !node.Ready) waitingFor = $"Node {nodeName} to be Ready";
+                else if (WorkloadParsing.MissingReadyStaticPods(pods.Values, nodeName) is { Count: > 0 } missing) waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
                 else
                 {
-                    poller ??= PollEtcdMemberAsync(nodeName, () => { Interlocked.Exchange(ref promotedAtTicks, DateTimeOffset.UtcNow.UtcTicks); signal.Writer.TryWrite(true); }, stopPolling.Token);
-                    if (!nodes.TryGetValue(nodeName, out var node) || !node.Ready) waitingFor = $"Node {nodeName} to be Ready";
-                    else if (WorkloadParsing.MissingReadyStaticPods(pods.Values, nodeName) is { Count: > 0 } missing) waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
-                    else if (DateTimeOffset.UtcNow.UtcTicks - Interlocked.Read(ref promotedAtTicks) < EtcdFreshFor.Ticks)
+                    // etcd has no membership watch: it is asked only once everything else is Ready (one health
+                    // check, reused by the next step's gate), then every EtcdRecheck until the member is a voter.
+                    if (EtcdMemberPending(await EtcdHealthAsync(ct), nodeName) is not { } pending)
                         return ReplacementReady(name, nodeName);
-                    else
-                    {
-                        if (EtcdMemberPending(await EtcdHealthAsync(ct), nodeName) is not { } pending)
-                            return ReplacementReady(name, nodeName);
-                        waitingFor = pending;
-                        // Everything else is Ready: look at etcd again shortly, or sooner on any watch event.
-                        using var recheck = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                        recheck.CancelAfter(EtcdRecheck);
-                        try { await signal.Reader.ReadAsync(recheck.Token); }
-                        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
-                        continue;
-                    }
+                    waitingFor = pending;
+                    await Task.Delay(EtcdRecheck, ct);
+                    continue;
                 }
                 await signal.Reader.ReadAsync(ct);
             }
@@ -146,11 +128,6 @@ public sealed partial class KubernetesStepExecutor
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return new StepOutcome.TimedOut($"replacement {_key.Namespace}/{name} of Machine {oldName} was not Ready by {request.Deadline:HH:mm:ss} UTC (machine timeout {request.State.Options.MachineTimeout}); still waiting for {waitingFor}");
-        }
-        finally
-        {
-            await stopPolling.CancelAsync();
-            if (poller is not null) await poller;
         }
     }
 
@@ -166,38 +143,6 @@ public sealed partial class KubernetesStepExecutor
 
     private static StepOutcome ReplacementReady(string machine, string node) =>
         new StepOutcome.Succeeded($"replacement {machine} Ready on Node {node}, etcd member promoted and healthy", Replacement: machine, Node: node);
-
-    /// <summary>
-    /// Until cancelled, checks etcd (every <see cref="EtcdPollJoining"/> until the member named
-    /// <paramref name="memberName"/> is first a healthy voter, then every <see cref="EtcdPollPromoted"/>) and calls
-    /// <paramref name="promoted"/> each time it is. Never throws.
-    /// </summary>
-    private async Task PollEtcdMemberAsync(string memberName, Action promoted, CancellationToken ct)
-    {
-        try
-        {
-            var interval = EtcdPollJoining;
-            while (true)
-            {
-                try
-                {
-                    if (EtcdMemberPending(await EtcdHealthAsync(ct), memberName) is null)
-                    {
-                        promoted();
-                        interval = EtcdPollPromoted;
-                    }
-                }
-                catch (Exception) when (!ct.IsCancellationRequested)
-                {
-                    // etcd unreachable for now: the wait's own check reports it if it lasts
-                }
-                await Task.Delay(interval, ct);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-    }
 
     /// <summary>Rule 4: delete the old Machine (it carries our hook); "already gone" is success.</summary>
     private async Task<StepOutcome> DeleteOldMachineAsync(StepRequest request, CancellationToken ct)

@@ -36,14 +36,40 @@ public sealed partial class KubernetesStepExecutor
     /// etcd health through the cluster's shared connection. A connection whose endpoints all fail re-reads
     /// them from the etcd static pods by itself (the adapter's reseed), so a failure needs no reconnect here.
     /// </summary>
-    private async Task<EtcdHealthReport> EtcdHealthAsync(CancellationToken ct) => await (await EtcdAsync(ct)).CheckHealthAsync(ct);
+    private async Task<EtcdHealthReport> EtcdHealthAsync(CancellationToken ct)
+    {
+        var report = await (await EtcdAsync(ct)).CheckHealthAsync(ct);
+        Volatile.Write(ref _lastHealth, new TimedHealth(report, DateTimeOffset.UtcNow));
+        return report;
+    }
 
-    private async Task<Observed> ObserveAsync(CancellationToken ct, bool withClaimAndOwners = false)
+    /// <summary>
+    /// How old the last etcd health report may be for a writing step's gate to use it instead of asking etcd
+    /// again: the gate right after a wait that ended on a live check (the old Machine's delete right after the
+    /// replacement's member was seen promoted) saves two round trips. Steps that change etcd membership or
+    /// leadership (member remove, leader move, stale-member cleanup) always ask live.
+    /// </summary>
+    private static readonly TimeSpan GateMayReuseEtcdFor = TimeSpan.FromSeconds(1);
+
+    private sealed record TimedHealth(EtcdHealthReport Report, DateTimeOffset At);
+    private TimedHealth? _lastHealth;
+
+    /// <summary>The connection for a membership or leadership change: the last health report no longer stands.</summary>
+    private Task<IEtcdCluster> EtcdForWriteAsync(CancellationToken ct)
+    {
+        Volatile.Write(ref _lastHealth, null);
+        return EtcdAsync(ct);
+    }
+
+    private async Task<EtcdHealthReport> RecentEtcdHealthAsync(TimeSpan maxAge, CancellationToken ct) =>
+        Volatile.Read(ref _lastHealth) is { } last && DateTimeOffset.UtcNow - last.At < maxAge ? last.Report : await EtcdHealthAsync(ct);
+
+    private async Task<Observed> ObserveAsync(CancellationToken ct, bool withClaimAndOwners = false, TimeSpan etcdMaxAge = default)
     {
         // Preflight (once per upgrade, and again after a retry or resume) reads live, as an operator's kubectl
         // would, so a cause fixed just before the retry is seen; every other step reads the watch caches.
         var (machines, nodes) = withClaimAndOwners ? await ControlPlaneLiveAsync(ct) : await ControlPlaneFromWatchesAsync(ct);
-        var health = await EtcdHealthAsync(ct);
+        var health = await RecentEtcdHealthAsync(etcdMaxAge, ct);
         string? claim = null;
         var secretOwners = new HashSet<string>(StringComparer.Ordinal);
         if (withClaimAndOwners)
@@ -110,7 +136,7 @@ public sealed partial class KubernetesStepExecutor
     /// <summary>DESIGN §4 rule 1 before a writing step: Blocked with every reason, or null when it is safe to go on.</summary>
     private async Task<StepOutcome?> GateAsync(StepRequest request, CancellationToken ct)
     {
-        var observed = await ObserveAsync(ct);
+        var observed = await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor);
         var exempt = new List<string>();
         if (request.Machine is { } m)
         {
