@@ -10,5 +10,6 @@ public static class BenchmarkCatalog
             ["service"] = ServiceBenchmark.RunAsync,
             ["fleet"] = FleetBenchmark.RunAsync,
             ["engine"] = EngineBenchmark.RunAsync,
+            ["engine-worker"] = EngineWorker.RunAsync,
         };
 }

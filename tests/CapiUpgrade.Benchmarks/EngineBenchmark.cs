@@ -1,32 +1,25 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
-using Akka.Actor;
-using CapiUpgrade.Actors.ClusterUpgrade;
-using CapiUpgrade.Actors.Execution;
-using CapiUpgrade.Actors.Persistence;
-using CapiUpgrade.Cli.Run;
 using CapiUpgrade.Core.Upgrades;
 using CapiUpgrade.Kubernetes.Api;
-using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Simulator.ApiServer.Selectors;
 using CapiUpgrade.Simulator.Fleet;
 using CapiUpgrade.Simulator.Pki;
-using static CapiUpgrade.Actors.Protocol.ClusterUpgradeCommands;
-using static CapiUpgrade.Actors.Protocol.ClusterUpgradeReplies;
 using static CapiUpgrade.Core.Upgrades.ClusterUpgradeEvents;
 using ClusterKey = CapiUpgrade.Core.Upgrades.ClusterKey;
 
 namespace CapiUpgrade.Benchmarks;
 
 /// <summary>
-/// `engine [--clusters 200] [--nodes 3] [--etcd simulated|real] [--provision-delay-ms 0]`: upgrades every cluster
-/// of a simulated fleet concurrently in one engine and prints wall time, Machines replaced per second, API
+/// `engine [--clusters 200] [--nodes 3] [--etcd simulated|real] [--provision-delay-ms 0] [--jitter-percent 0] [--engine process|in-process]`:
+/// upgrades every cluster of a simulated fleet concurrently in one engine (by default in a child process of its
+/// own, as in production, where the engine shares neither its thread pool nor its CPU time accounting with the
+/// API servers and etcd it drives; the two still share this machine's cores) and prints wall time, Machines replaced per second, API
 /// requests per replaced Machine (all requests the simulated API servers served, the simulated CAPI
 /// controllers' included), reaction latency from a replacement's Node turning Ready (seen by an in-process
-/// watch on the workload API server's store) to the engine's next step (StepStarted of DeleteOldMachine, right
-/// before its first request) p50/p99, and peak memory.
+/// watch on the workload API server's store) to the engine's DELETE of the old Machine reaching the management
+/// API server (its deletionTimestamp, seen the same way) p50/p99 with its parts, and peak memory.
 /// </summary>
 public static class EngineBenchmark
 {
@@ -34,102 +27,122 @@ public static class EngineBenchmark
     {
         int Arg(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } v ? int.Parse(v) : fallback;
         var clusters = Arg("--clusters", 200);
+        // Clusters upgraded first, in the same engine, and not counted: the figures are a running engine's, not
+        // its first minute's (JIT compilation of every code path then costs the engine a quarter of its CPU).
+        var warmupClusters = Arg("--warmup", 10);
         var nodes = Arg("--nodes", 3);
         var delayMs = Arg("--provision-delay-ms", 0);
+        // Spread of each provisioning delay, in percent either way (0: every Machine of a step takes exactly the delay).
+        var jitterPercent = Arg("--jitter-percent", 0);
         var etcd = args.SkipWhile(a => a != "--etcd").Skip(1).FirstOrDefault() ?? "simulated";
+        var engineMode = args.SkipWhile(a => a != "--engine").Skip(1).FirstOrDefault() ?? "process";
+        if (engineMode is not ("process" or "in-process"))
+        {
+            Console.Error.WriteLine($"--engine {engineMode}: use process (the engine in a child process, the default) or in-process");
+            return 2;
+        }
         var dir = Path.Combine(Path.GetTempPath(), "capi-upgrade-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
 
         var startup = Stopwatch.StartNew();
         await using var fleet = await SimulatedFleet.StartAsync(new SimulatedFleetOptions
         {
-            Clusters = clusters, ControlPlaneReplicas = nodes, Etcd = etcd == "real" ? FleetEtcd.Real : FleetEtcd.Simulated,
-            ProvisionDelay = TimeSpan.FromMilliseconds(delayMs), Jitter = 0, RandomSeed = 1, Keys = RsaKeySource.Pooled(16),
+            Clusters = warmupClusters + clusters, ControlPlaneReplicas = nodes, Etcd = etcd == "real" ? FleetEtcd.Real : FleetEtcd.Simulated,
+            ProvisionDelay = TimeSpan.FromMilliseconds(delayMs), Jitter = jitterPercent / 100.0, RandomSeed = 1, Keys = RsaKeySource.Pooled(16),
         });
-        Console.WriteLine($"fleet: {clusters} clusters × {nodes} control-plane nodes, etcd {fleet.EtcdMode}, provision delay {delayMs} ms, started in {startup.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"fleet: {clusters} clusters (+ {warmupClusters} to warm the engine up, not counted) × {nodes} control-plane nodes, etcd {fleet.EtcdMode}, provision delay {delayMs} ms ± {jitterPercent}%, engine {(engineMode == "process" ? "in its own process" : "in this process")}, started in {startup.Elapsed.TotalSeconds:F1} s");
         var kubeconfig = Path.Combine(dir, "management.kubeconfig");
         await fleet.WriteKubeconfigAsync(kubeconfig);
 
         // Node Ready instants, from in-process watches of every workload API server's Nodes.
         var nodeReadyAt = new ConcurrentDictionary<string, DateTimeOffset>();
         using var stopWatches = new CancellationTokenSource();
-        var watchers = fleet.Clusters.Select(c => WatchNodesAsync(c, nodeReadyAt, stopWatches.Token)).ToList();
-        // Instants a Machine's status.nodeRef appears (the simulated CAPI Machine controller's part of the chain).
+        var watchers = fleet.Clusters.Skip(warmupClusters).Select(c => WatchNodesAsync(c, nodeReadyAt, stopWatches.Token)).ToList();
+        // Instants a Machine's status.nodeRef appears (the simulated CAPI Machine controller's part of the chain),
+        // and instants an old Machine's deletionTimestamp appears: the engine's DELETE reached the API server.
         var nodeRefAt = new ConcurrentDictionary<string, DateTimeOffset>();
-        watchers.Add(WatchNodeRefsAsync(fleet.Management, nodeRefAt, stopWatches.Token));
+        var deletionAt = new ConcurrentDictionary<string, DateTimeOffset>();
+        watchers.Add(WatchMachinesAsync(fleet.Management, nodeRefAt, deletionAt, stopWatches.Token));
 
         var servers = fleet.Clusters.Select(c => c.ApiServer.Requests).Prepend(fleet.Management.Requests).ToList();
-        foreach (var counter in servers) counter.Reset();
-        await using var registry = new ManagementClusterRegistry();
-        registry.Add(ManagementClusterAccess.FromKubeconfigFile(kubeconfig));
-        var executors = new KubernetesStepExecutorFactory(registry);
-        await using var engine = await EngineHost.StartAsync(EnginePersistenceOptions.SqliteFile(Path.Combine(dir, "journal.db")));
-        var channel = Channel.CreateUnbounded<UpgradeProgress>();
-        var subscriber = engine.System.ActorOf(Props.Create(() => new ProgressChannelActor(channel.Writer)), "progress");
-
+        var journal = Path.Combine(dir, "journal.db");
+        var keys = fleet.Clusters.Select(c => new ClusterKey(c.Namespace, c.Name)).ToList();
+        var (warmupKeys, measuredKeys) = (keys[..warmupClusters], keys[warmupClusters..]);
+        var child = new EngineWorker.ChildFigures();
+        var worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var wall = Stopwatch.StartNew();
-        foreach (var c in fleet.Clusters)
-        {
-            var key = new ClusterKey(c.Namespace, c.Name);
-            var actor = engine.System.ActorOf(ClusterUpgradeActor.SupervisedProps(key, executors, engine.Settings), $"upgrade-{c.Namespace}-{c.Name}");
-            subscriber.Tell(new ProgressChannelActor.Follow(actor, key));
-            actor.Tell(new StartUpgrade(key, "bench", "v1.30.2", UpgradeOptions.Default, "bench"));
-        }
-        var finished = new Dictionary<string, UpgradeStatus>();
-        var reactions = new List<double>();
-        var controllerParts = new List<double>();
-        var engineParts = new List<double>();
-        var persistParts = new List<double>();
+        var progress = engineMode == "process"
+            ? EngineWorker.ChildProcessAsync(kubeconfig, journal, warmupKeys, measuredKeys, "v1.30.2", child)
+            : EngineWorker.InProcessAsync(kubeconfig, journal, warmupKeys, measuredKeys, "v1.30.2");
+        var finished = new Dictionary<string, BenchProgress>();
+        var deleteStartedAt = new Dictionary<(string, string), DateTimeOffset>();
         var readySeenAt = new Dictionary<(string, string), DateTimeOffset>();
         var replacementNode = new Dictionary<(string, string), string>();
         var lastReport = Stopwatch.StartNew();
         using var stallProbe = new Timer(_ => Console.WriteLine($"  [{wall.Elapsed.TotalSeconds:F0} s] threads {ThreadPool.ThreadCount} ({ThreadPool.PendingWorkItemCount} queued), "
             + $"management watch backlog: {string.Join(" ", fleet.Management.Store.WatchBacklog().Select(b => $"{b.Resource}:{b.Pending}"))}"), null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(20));
-        var latest = new Dictionary<string, UpgradeStatus>();
-        await foreach (var p in channel.Reader.ReadAllAsync())
+        var latest = new Dictionary<string, BenchProgress>();
+        await foreach (var p in progress)
         {
-            latest[p.Cluster.EntityId] = p.Status;
+            if (p.IsWarmedUpMarker)
+            {
+                foreach (var counter in servers) counter.Reset();
+                worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
+                wall.Restart();
+                Console.WriteLine($"  engine warmed up ({warmupClusters} clusters upgraded); measuring");
+                continue;
+            }
+            latest[p.Cluster] = p;
             if (lastReport.Elapsed > TimeSpan.FromSeconds(15))
             {
                 lastReport.Restart();
                 Console.WriteLine($"  {wall.Elapsed.TotalSeconds:F0} s: {finished.Count}/{clusters} finished, {latest.Values.Sum(s => s.MachinesReplaced)} Machines replaced, "
                                   + $"threads {ThreadPool.ThreadCount} ({ThreadPool.PendingWorkItemCount} queued), "
-                                  + $"RSS {Environment.WorkingSet / (1024 * 1024)} MiB, GC heap {GC.GetTotalMemory(false) / (1024 * 1024)} MiB, "
+                                  + $"RSS {Environment.WorkingSet / (1024 * 1024)} MiB{(child.Process is { } e ? $" + engine {WorkingSetMiB(e)} MiB" : "")}, GC heap {GC.GetTotalMemory(false) / (1024 * 1024)} MiB, "
                                   + $"simulator watches: management {fleet.Management.Store.WatcherCount} ({string.Join(" ", fleet.Management.Store.WatchBacklog().Select(b => $"{b.Resource}:{b.Pending}"))} pending), "
                                   + $"workload {fleet.Clusters.Sum(c => c.ApiServer.Store.WatcherCount)} ({fleet.Clusters.Sum(c => c.ApiServer.Store.PendingWatchEvents)} pending); steps now: "
                                   + string.Join(", ", latest.Values.Where(s => s.CurrentStep is not null).GroupBy(s => s.CurrentStep!.Split(' ')[0]).OrderByDescending(g => g.Count()).Take(5).Select(g => $"{g.Key} ×{g.Count()}")));
             }
-            foreach (var m in p.Status.Machines.Where(m => m.ReplacementNode is not null))
-                replacementNode[(p.Cluster.EntityId, m.OldMachine)] = m.ReplacementNode!;
-            if (p.Event is StepSucceeded { Step: UpgradeStep.AwaitReplacementReady } ok)
-                readySeenAt[(p.Cluster.EntityId, ok.Machine!)] = ok.At;
-            if (p.Event is StepStarted { Step: UpgradeStep.DeleteOldMachine, Attempt: 0 } s
-                && replacementNode.TryGetValue((p.Cluster.EntityId, s.Machine!), out var node)
-                && nodeReadyAt.TryGetValue(p.Cluster.EntityId + "/" + node, out var readyAt))
-            {
-                reactions.Add((s.At - readyAt).TotalMilliseconds);
-                if (nodeRefAt.TryGetValue(p.Cluster.Namespace + "/" + node, out var refAt) && readySeenAt.TryGetValue((p.Cluster.EntityId, s.Machine!), out var seenAt))
-                {
-                    controllerParts.Add((refAt - readyAt).TotalMilliseconds);
-                    engineParts.Add((seenAt - refAt).TotalMilliseconds);
-                    persistParts.Add((s.At - seenAt).TotalMilliseconds);
-                }
-            }
-            if (p.Status.Phase.IsFinished() || p.Status.Phase == UpgradePhase.Paused && p.Status.CurrentStep is null)
-            {
-                finished[p.Cluster.EntityId] = p.Status;
-                if (finished.Count == clusters) break;
-            }
+            foreach (var (old, node) in p.ReplacementNodes)
+                replacementNode[(p.Cluster, old)] = node;
+            if (p is { Event: nameof(StepSucceeded), Step: nameof(UpgradeStep.AwaitReplacementReady), Machine: { } ready })
+                readySeenAt[(p.Cluster, ready)] = p.At;
+            if (p is { Event: nameof(StepStarted), Step: nameof(UpgradeStep.DeleteOldMachine), Attempt: 0, Machine: { } deleting })
+                deleteStartedAt[(p.Cluster, deleting)] = p.At;
+            if (p.Done) finished[p.Cluster] = p;
         }
         wall.Stop();
+        await Task.Delay(500); // the last DELETEs' watch events
         await stopWatches.CancelAsync();
+
+        // Reaction: the replacement's Node turning Ready → the engine's DELETE of the old Machine reaching the
+        // API server (its deletionTimestamp), the request the readiness unlocks; and its parts.
+        var reactions = new List<double>();
+        var controllerParts = new List<double>();
+        var engineParts = new List<double>();
+        var persistParts = new List<double>();
+        var requestParts = new List<double>();
+        foreach (var ((cluster, old), node) in replacementNode)
+        {
+            var ns = cluster.Split('/')[0];
+            if (!nodeReadyAt.TryGetValue(cluster + "/" + node, out var readyAt) || !deletionAt.TryGetValue(ns + "/" + old, out var deleteAt)) continue;
+            reactions.Add((deleteAt - readyAt).TotalMilliseconds);
+            if (nodeRefAt.TryGetValue(ns + "/" + node, out var refAt) && readySeenAt.TryGetValue((cluster, old), out var seenAt)
+                && deleteStartedAt.TryGetValue((cluster, old), out var startedAt))
+            {
+                controllerParts.Add((refAt - readyAt).TotalMilliseconds);
+                engineParts.Add((seenAt - refAt).TotalMilliseconds);
+                persistParts.Add((startedAt - seenAt).TotalMilliseconds);
+                requestParts.Add((deleteAt - startedAt).TotalMilliseconds);
+            }
+        }
 
         var replaced = finished.Values.Sum(s => s.MachinesReplaced);
         var requests = servers.Sum(c => c.Total);
         var engineRequests = servers.Sum(c => c.ByAgent(KubernetesClients.UserAgentProduct));
         var engineDetail = servers.SelectMany(c => c.SnapshotOf(KubernetesClients.UserAgentProduct))
             .GroupBy(p => p.Key).Select(g => (g.Key, Count: g.Sum(p => p.Value))).OrderByDescending(p => p.Count).ToList();
-        var failed = finished.Values.Where(s => s.Phase != UpgradePhase.Succeeded).ToList();
+        var failed = finished.Values.Where(s => !s.Succeeded).ToList();
         static double Pct(List<double> values, double q)
         {
             if (values.Count == 0) return double.NaN;
@@ -142,16 +155,31 @@ public static class EngineBenchmark
         Console.WriteLine($"API requests per replaced Machine, the engine's (User-Agent {KubernetesClients.UserAgentProduct}): {(double)engineRequests / Math.Max(1, replaced):F1} ({engineRequests} requests)");
         Console.WriteLine($"  by verb and resource: {string.Join(", ", engineDetail.Select(p => $"{p.Key.Verb} {p.Key.Resource} {(double)p.Count / Math.Max(1, replaced):F1}"))}");
         Console.WriteLine($"API requests per replaced Machine, all clients (simulated CAPI controllers included): {(double)requests / Math.Max(1, replaced):F1} ({requests} requests)");
-        Console.WriteLine($"reaction Node Ready → engine's next step: p50 {P(0.5):F1} ms, p99 {P(0.99):F1} ms, max {(reactions.Count > 0 ? reactions[^1] : double.NaN):F1} ms over {reactions.Count} replacements");
+        Console.WriteLine($"reaction Node Ready → the engine's DELETE of the old Machine at the API server: p50 {P(0.5):F1} ms, p99 {P(0.99):F1} ms, max {(reactions.Count > 0 ? reactions[^1] : double.NaN):F1} ms over {reactions.Count} replacements");
         Console.WriteLine($"  of which: Node Ready → Machine status.nodeRef (simulated CAPI controller) p50 {Pct(controllerParts, 0.5):F1} / p99 {Pct(controllerParts, 0.99):F1} ms; "
                           + $"nodeRef → engine's wait satisfied p50 {Pct(engineParts, 0.5):F1} / p99 {Pct(engineParts, 0.99):F1} ms; "
-                          + $"→ next step started (journal write) p50 {Pct(persistParts, 0.5):F1} / p99 {Pct(persistParts, 0.99):F1} ms");
-        Console.WriteLine($"peak memory (working set) of the process (engine + simulator): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");
+                          + $"→ next step decided p50 {Pct(persistParts, 0.5):F1} / p99 {Pct(persistParts, 0.99):F1} ms; "
+                          + $"→ DELETE at the API server (intent persisted, gate, request) p50 {Pct(requestParts, 0.5):F1} / p99 {Pct(requestParts, 0.99):F1} ms");
+        worldCpu = Process.GetCurrentProcess().TotalProcessorTime - worldCpu;
+        if (engineMode == "process")
+        {
+            Console.WriteLine($"engine process: CPU {child.CpuSeconds:F1} s ({child.CpuSeconds / Math.Max(1, replaced) * 1000:F0} ms per replaced Machine, {child.CpuSeconds / wall.Elapsed.TotalSeconds * 100:F0}% of one core), peak working set {child.PeakWorkingSetMiB} MiB");
+            Console.WriteLine($"simulated fleet (this process): CPU {worldCpu.TotalSeconds:F1} s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+        }
+        else
+            Console.WriteLine($"engine and simulated fleet in this process: CPU {worldCpu.TotalSeconds:F1} s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         return failed.Count == 0 ? 0 : 1;
     }
 
-    private static async Task WatchNodeRefsAsync(Simulator.ApiServer.KubeApiServer management, ConcurrentDictionary<string, DateTimeOffset> nodeRefAt, CancellationToken ct)
+    private static long WorkingSetMiB(Process p)
+    {
+        try { p.Refresh(); return p.WorkingSet64 / (1024 * 1024); }
+        catch (InvalidOperationException) { return 0; }
+    }
+
+    private static async Task WatchMachinesAsync(Simulator.ApiServer.KubeApiServer management, ConcurrentDictionary<string, DateTimeOffset> nodeRefAt,
+        ConcurrentDictionary<string, DateTimeOffset> deletionAt, CancellationToken ct)
     {
         var type = management.Registry.FindByKind("cluster.x-k8s.io/v1beta1", "Machine")!;
         using var watch = management.Store.Watch(type, null, LabelSelector.Everything, FieldSelector.Everything, null);
@@ -163,6 +191,7 @@ public static class EngineBenchmark
                 if (JsonNode.Parse(line)?["object"] is not JsonObject machine) continue;
                 var ns = machine["metadata"]?["namespace"]?.GetValue<string>();
                 if (machine["status"]?["nodeRef"]?["name"]?.GetValue<string>() is { } node) nodeRefAt.TryAdd(ns + "/" + node, now);
+                if (machine["metadata"]?["deletionTimestamp"] is not null && machine["metadata"]?["name"]?.GetValue<string>() is { } name) deletionAt.TryAdd(ns + "/" + name, now);
             }
         }
         catch (OperationCanceledException) { }
