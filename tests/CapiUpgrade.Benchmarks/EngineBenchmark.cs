@@ -12,7 +12,7 @@ using ClusterKey = CapiUpgrade.Core.Upgrades.ClusterKey;
 namespace CapiUpgrade.Benchmarks;
 
 /// <summary>
-/// `engine [--clusters 200] [--nodes 3] [--etcd simulated|real] [--provision-delay-ms 0] [--jitter-percent 0] [--engine process|in-process]`:
+/// `engine [--clusters 200] [--nodes 3] [--etcd simulated|real] [--provision-delay-ms 0] [--jitter-percent 0] [--engine process|in-process] [--warmup 10] [--csv FILE]`:
 /// upgrades every cluster of a simulated fleet concurrently in one engine (by default in a child process of its
 /// own, as in production, where the engine shares neither its thread pool nor its CPU time accounting with the
 /// API servers and etcd it drives; the two still share this machine's cores) and prints wall time, Machines replaced per second, API
@@ -122,6 +122,8 @@ public static class EngineBenchmark
         var engineParts = new List<double>();
         var persistParts = new List<double>();
         var requestParts = new List<double>();
+        var csvPath = args.SkipWhile(a => a != "--csv").Skip(1).FirstOrDefault();
+        var csv = new List<string> { "cluster,machine,node_ready_at,reaction_ms,controller_ms,engine_wait_ms,decide_ms,request_ms" };
         foreach (var ((cluster, old), node) in replacementNode)
         {
             var ns = cluster.Split('/')[0];
@@ -134,9 +136,11 @@ public static class EngineBenchmark
                 engineParts.Add((seenAt - refAt).TotalMilliseconds);
                 persistParts.Add((startedAt - seenAt).TotalMilliseconds);
                 requestParts.Add((deleteAt - startedAt).TotalMilliseconds);
+                csv.Add(FormattableString.Invariant($"{cluster},{old},{readyAt:O},{(deleteAt - readyAt).TotalMilliseconds:F1},{(refAt - readyAt).TotalMilliseconds:F1},{(seenAt - refAt).TotalMilliseconds:F1},{(startedAt - seenAt).TotalMilliseconds:F1},{(deleteAt - startedAt).TotalMilliseconds:F1}"));
             }
         }
 
+        if (csvPath is not null) await File.WriteAllLinesAsync(csvPath, csv);
         var replaced = finished.Values.Sum(s => s.MachinesReplaced);
         var requests = servers.Sum(c => c.Total);
         var engineRequests = servers.Sum(c => c.ByAgent(KubernetesClients.UserAgentProduct));

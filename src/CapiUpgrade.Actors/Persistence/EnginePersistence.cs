@@ -18,6 +18,13 @@ public sealed record EnginePersistenceOptions
     public string? PostgreSqlConnectionString { get; init; }
 
     public static EnginePersistenceOptions SqliteFile(string path) => new() { Provider = Sqlite, SqlitePath = path };
+
+    /// <summary>
+    /// The SQLite file of the snapshots, beside the journal's (capi-upgrade.db → capi-upgrade.snapshots.db): SQLite
+    /// lets one connection write a file at a time, and a snapshot written into the journal's file made the
+    /// journal's next write wait for the lock — Microsoft.Data.Sqlite retries a busy file every 150 ms.
+    /// </summary>
+    public string SqliteSnapshotPath => Path.ChangeExtension(SqlitePath, null) + ".snapshots.db";
     public static EnginePersistenceOptions Postgres(string connectionString) => new() { Provider = PostgreSql, PostgreSqlConnectionString = connectionString };
 
     /// <summary>From HOCON `capi-upgrade.engine.persistence`.</summary>
@@ -73,19 +80,52 @@ public static class EnginePersistenceExtensions
     public static AkkaConfigurationBuilder WithUpgradeJournal(this AkkaConfigurationBuilder builder, EnginePersistenceOptions options)
     {
         var (connectionString, providerName) = options.Resolve();
-        if (options.Provider == EnginePersistenceOptions.Sqlite)
+        var sqlite = options.Provider == EnginePersistenceOptions.Sqlite;
+        if (sqlite)
         {
-            PrepareSqlite(options.SqlitePath, connectionString);
+            PrepareSqliteFiles(options);
             // SQLite has one writer at a time: one journal writer that batches every actor's pending events
             // into one transaction (one fsync) beats three that wait on each other's lock.
             builder.AddHocon("akka.persistence.journal.sql.parallelism = 1", HoconAddMode.Prepend);
         }
-        return builder.WithSqlPersistence(
+        builder.WithSqlPersistence(
             connectionString: connectionString,
             providerName: providerName,
             autoInitialize: true,
             tagStorageMode: TagMode.TagTable,
             journalBuilder: journal => journal.AddWriteEventAdapter<ClusterUpgradeEventTagger>("cluster-upgrade-tagger", new[] { typeof(IClusterUpgradeEvent) }));
+        if (sqlite)
+        {
+            // After WithSqlPersistence, so that this connection string wins over the one it set.
+            var snapshots = $"Data Source={Path.GetFullPath(options.SqliteSnapshotPath)}";
+            builder.AddHocon($"akka.persistence.snapshot-store.sql.connection-string = \"{snapshots}\"", HoconAddMode.Prepend);
+        }
+        return builder;
+    }
+
+    /// <summary>
+    /// Creates the journal's and the snapshots' SQLite files in write-ahead-logging mode (see
+    /// <see cref="EnginePersistenceOptions.SqliteSnapshotPath"/>), first setting aside a snapshots file whose journal is gone.
+    /// </summary>
+    public static void PrepareSqliteFiles(EnginePersistenceOptions options)
+    {
+        if (!File.Exists(options.SqlitePath)) SetAsideOrphanedSnapshots(options.SqliteSnapshotPath);
+        PrepareSqlite(options.SqlitePath, options.Resolve().ConnectionString);
+        PrepareSqlite(options.SqliteSnapshotPath, $"Data Source={Path.GetFullPath(options.SqliteSnapshotPath)}");
+    }
+
+    /// <summary>
+    /// A snapshots file without its journal (the journal was deleted or moved) would bring back upgrade states the
+    /// journal no longer holds: it is renamed aside (kept, never deleted), so the new journal starts from nothing.
+    /// </summary>
+    private static void SetAsideOrphanedSnapshots(string snapshotPath)
+    {
+        if (!File.Exists(snapshotPath)) return;
+        var suffix = ".orphaned-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var part in new[] { "", "-wal", "-shm" })
+        {
+            if (File.Exists(snapshotPath + part)) File.Move(snapshotPath + part, snapshotPath + suffix + part);
+        }
     }
 
     /// <summary>
@@ -98,7 +138,8 @@ public static class EnginePersistenceExtensions
     {
         if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir)
             Directory.CreateDirectory(dir);
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString);
+        // Unpooled: a pooled connection would keep the file open under its old name if it is set aside later.
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(connectionString + ";Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode=WAL;";
