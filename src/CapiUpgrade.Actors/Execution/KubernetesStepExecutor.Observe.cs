@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CapiUpgrade.Core.Capi;
 using CapiUpgrade.Core.Cloning;
 using CapiUpgrade.Core.Naming;
 using CapiUpgrade.Core.Objects;
@@ -103,7 +104,7 @@ public sealed partial class KubernetesStepExecutor
         using var machines = await _access.Watches.SubscribeAsync(ResourceKind.Machine, _key, static _ => { }, ct);
         using var workload = await _access.Workloads.WatchAsync(_key, static _ => { }, ct);
         var controlPlane = machines.Snapshot
-            .Where(m => m.Get("metadata", "labels") is JsonObject labels && labels.ContainsKey(Kubernetes.Management.CapiConventions.ControlPlaneLabel))
+            .Where(m => m.Get("metadata", "labels") is JsonObject labels && labels.ContainsKey(Core.Capi.CapiConventions.ControlPlaneLabel))
             .OrderBy(MachineJson.Name, StringComparer.Ordinal)
             .ToList();
         return (controlPlane, workload.Nodes);
@@ -120,7 +121,7 @@ public sealed partial class KubernetesStepExecutor
     private async Task<HashSet<string>> CertificateSecretOwnersAsync(CancellationToken ct)
     {
         var owners = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var suffix in Kubernetes.Management.CapiConventions.CertificateSecretSuffixes)
+        foreach (var suffix in Core.Capi.CapiConventions.CertificateSecretSuffixes)
         {
             var secret = await Api.GetAsync(ResourceKind.Secret, _key.Namespace, _key.Name + suffix, ct);
             if (secret?.Get("metadata", "ownerReferences") is not JsonArray refs) continue;

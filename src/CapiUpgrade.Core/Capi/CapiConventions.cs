@@ -32,4 +32,12 @@ public static class CapiConventions
 
     public const string KubeadmConfigMapName = "kubeadm-config";
     public const string KubeSystemNamespace = "kube-system";
+
+    /// <summary>The <c>&lt;cluster&gt;-kubeconfig</c> secret (key <c>value</c>).</summary>
+    public static string KubeconfigSecretName(string cluster) => cluster + "-kubeconfig";
+    /// <summary>The <c>&lt;cluster&gt;-etcd</c> CA secret (keys <c>tls.crt</c>, <c>tls.key</c>).</summary>
+    public static string EtcdCaSecretName(string cluster) => cluster + "-etcd";
+
+    /// <summary>Suffixes of the certificate secrets a Cluster must keep: <c>&lt;cluster&gt;-ca</c>, <c>-etcd</c>, <c>-sa</c>, <c>-proxy</c>.</summary>
+    public static readonly IReadOnlyList<string> CertificateSecretSuffixes = ["-ca", "-etcd", "-sa", "-proxy"];
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using CapiUpgrade.Core.Capi;
 using CapiUpgrade.Kubernetes.Certificates;
 using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Kubernetes.Retries;

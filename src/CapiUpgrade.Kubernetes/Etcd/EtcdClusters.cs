@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
+using CapiUpgrade.Core.Capi;
 using CapiUpgrade.Kubernetes.Certificates;
 using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Kubernetes.Workload;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CapiUpgrade.Core.Capi;
 using CapiUpgrade.Kubernetes.Api;
 using CapiUpgrade.Kubernetes.Retries;
 using k8s.Models;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CapiUpgrade.Core.Capi;
 using CapiUpgrade.Kubernetes.Management;
 
 namespace CapiUpgrade.Kubernetes.Watching;

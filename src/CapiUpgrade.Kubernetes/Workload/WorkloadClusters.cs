@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CapiUpgrade.Core.Capi;
 using CapiUpgrade.Kubernetes.Api;
 using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Kubernetes.Retries;

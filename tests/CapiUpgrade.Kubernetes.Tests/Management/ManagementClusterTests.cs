@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CapiUpgrade.Core.Capi;
 using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Kubernetes.Retries;
 using CapiUpgrade.Kubernetes.Tests.Support;
@@ -117,8 +118,8 @@ public sealed class ManagementClusterTests : IAsyncLifetime
     {
         await Api.CreateOrGetAsync(ResourceKind.Machine, CapiObjects.Machine(Ns, "c1", "m-1"), CancellationToken.None);
         var merged = await Api.MergePatchAsync(ResourceKind.Machine, Ns, "m-1",
-            new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [CapiConventions.PreTerminateHookAnnotation] = "" } } }, CancellationToken.None);
-        Assert.NotNull(merged!["metadata"]!["annotations"]![CapiConventions.PreTerminateHookAnnotation]);
+            new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [CapiConventions.UpgradePreTerminateHook] = "" } } }, CancellationToken.None);
+        Assert.NotNull(merged!["metadata"]!["annotations"]![CapiConventions.UpgradePreTerminateHook]);
 
         var patched = await Api.JsonPatchAsync(ResourceKind.Machine, Ns, "m-1", new JsonArray(
             new JsonObject { ["op"] = "test", ["path"] = "/spec/version", ["value"] = "v1.29.4" },

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using CapiUpgrade.Core.Capi;
 using CapiUpgrade.Kubernetes.Etcd;
 using CapiUpgrade.Kubernetes.Management;
 using CapiUpgrade.Kubernetes.Tests.Support;
