@@ -134,10 +134,17 @@ public sealed partial class KubernetesStepExecutor
         return owners;
     }
 
-    /// <summary>DESIGN §4 rule 1 before a writing step: Blocked with every reason, or null when it is safe to go on.</summary>
+    /// <summary>How long a gate that found a reason to stop waits before it looks again, live, and stops only if the reason is still there.</summary>
+    private static readonly TimeSpan GateConfirmAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// DESIGN §4 rule 1 before a writing step: Blocked with every reason, or null when it is safe to go on. A
+    /// pause calls a person, so what stops the upgrade is confirmed first: an etcd health check that missed its
+    /// deadline under load, or a watch cache a moment behind the server, is looked at again (etcd live) after
+    /// <see cref="GateConfirmAfter"/>, and only what is still wrong then stops it.
+    /// </summary>
     private async Task<StepOutcome?> GateAsync(StepRequest request, CancellationToken ct)
     {
-        var observed = await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor);
         var exempt = new List<string>();
         if (request.Machine is { } m)
         {
@@ -145,7 +152,10 @@ public sealed partial class KubernetesStepExecutor
             exempt.Add(ReplacementNameFor(request, m.OldMachine));
             if (m.Replacement is { } r) exempt.Add(r);
         }
-        var blockers = SafetyCheck.Blockers(observed.Observation, exempt, _cluster.ToString());
+        var blockers = SafetyCheck.Blockers((await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor)).Observation, exempt, _cluster.ToString());
+        if (blockers.Count == 0) return null;
+        await Task.Delay(GateConfirmAfter, ct);
+        blockers = SafetyCheck.Blockers((await ObserveAsync(ct)).Observation, exempt, _cluster.ToString());
         return blockers.Count == 0 ? null : new StepOutcome.Blocked(string.Join("; ", blockers));
     }
 

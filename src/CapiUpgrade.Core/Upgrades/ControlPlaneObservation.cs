@@ -20,7 +20,7 @@ public sealed record ObservedMachine(
     bool IsInitMachine = false);
 
 /// <summary>One etcd member as observed over the etcd API.</summary>
-public sealed record ObservedEtcdMember(ulong Id, string Name, bool IsLearner, bool Healthy, bool IsLeader = false);
+public sealed record ObservedEtcdMember(ulong Id, string Name, bool IsLearner, bool Healthy, bool IsLeader = false, string? Error = null);
 
 /// <summary>What the engine saw of one cluster's control plane at one instant.</summary>
 /// <param name="Machines">Control-plane Machines of the cluster.</param>

@@ -42,7 +42,7 @@ public static class SafetyCheck
                 blockers.Add($"etcd {kind} {member.Id:x16} of cluster {clusterName} was added but has never started (it has no name yet), as a control-plane join that failed leaves it: " +
                              $"if it is this upgrade's replacement, run the upgrade again with --retry; otherwise remove it (etcdctl member remove {member.Id:x16}), then resume");
             else
-                blockers.Add($"etcd {kind} {member.Name} of cluster {clusterName} is unhealthy: repair it (etcdctl endpoint health), then resume");
+                blockers.Add($"etcd {kind} {member.Name} of cluster {clusterName} is unhealthy{(member.Error is { Length: > 0 } why ? $" ({why})" : "")}: repair it (etcdctl endpoint health), then resume");
         }
         if (observation.Members.Count > 0 && !EtcdQuorum.HasHealthyQuorum(observation.Members))
             blockers.Add($"etcd of cluster {clusterName} has no healthy quorum of voting members: repair etcd before any upgrade step");

@@ -14,5 +14,5 @@ public static class EtcdQuorum
         CoreQuorum.CanRemoveMember(members.Select(ToObserved).ToList(), memberId);
 
     /// <summary>The domain's view of one member's health.</summary>
-    public static ObservedEtcdMember ToObserved(EtcdMemberHealth h) => new(h.Member.Id, h.Member.Name, h.Member.IsLearner, h.Healthy, h.IsLeader);
+    public static ObservedEtcdMember ToObserved(EtcdMemberHealth h) => new(h.Member.Id, h.Member.Name, h.Member.IsLearner, h.Healthy, h.IsLeader, h.Error);
 }
