@@ -173,6 +173,14 @@ public sealed class InvariantObserver : IAsyncDisposable
         return new EtcdView(members.OrderBy(m => m.Name, StringComparer.Ordinal).ToList(), named) { TakenAt = asked };
     }
 
+    /// <summary>
+    /// Of the etcd members that have no Machine (or Node of a Machine) now, those that are stale: never seen with a
+    /// Machine, or last seen with one before the etcd view was read. A member whose Machine was still seen after
+    /// the view was taken is not stale — etcd may have removed it since, and the next view will tell.
+    /// </summary>
+    public static IReadOnlyList<string> StaleMembers(IEnumerable<string> withoutMachine, IReadOnlyDictionary<string, DateTimeOffset> machineLastSeen, DateTimeOffset viewTakenAt) =>
+        withoutMachine.Where(name => !machineLastSeen.TryGetValue(name, out var seen) || seen < viewTakenAt).ToList();
+
     private string ClusterOfMachine(JsonObject machine) =>
         Json.Str(machine, "metadata", "namespace") + "/" + (Json.Str(machine, "spec", "clusterName") ?? Json.Str(machine, "metadata", "labels", ManagementObjects.ClusterNameLabel));
 
@@ -191,8 +199,8 @@ public sealed class InvariantObserver : IAsyncDisposable
         var now = DateTimeOffset.UtcNow;
         var lastSeen = _lastSeen.GetOrAdd(cluster, _ => new ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal));
         foreach (var n in machineNames) lastSeen[n] = now;
-        var withoutMachine = etcd.Members.Where(m => m.Name.Length > 0 && !machineNames.Contains(m.Name)).ToList();
-        var stale = withoutMachine.Where(m => !lastSeen.TryGetValue(m.Name, out var seen) || seen < etcd.TakenAt).Select(m => m.Name).ToList();
+        var withoutMachine = etcd.Members.Where(m => m.Name.Length > 0 && !machineNames.Contains(m.Name)).Select(m => m.Name).ToList();
+        var stale = StaleMembers(withoutMachine, lastSeen, etcd.TakenAt);
         if (withoutMachine.Count > stale.Count) _staleCandidates[cluster] = 0; else _staleCandidates.TryRemove(cluster, out _);
         var voters = etcd.Members.Where(m => !m.IsLearner).ToList();
         var missing = SecretSuffixes.Select(s => $"{name}-{s}").Where(s => !_secrets.Cache.ContainsKey(ns + "/" + s)).ToList();
