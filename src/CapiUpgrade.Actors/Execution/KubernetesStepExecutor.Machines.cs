@@ -16,6 +16,8 @@ public sealed partial class KubernetesStepExecutor
 {
     /// <summary>How soon the wait asks etcd again when the Node and its static pods are Ready but the member is not yet a healthy voter.</summary>
     private static readonly TimeSpan EtcdRecheck = TimeSpan.FromMilliseconds(100);
+    /// <summary>How old the etcd check started when the Node turned Ready may be to decide the wait once the static pods are Ready too.</summary>
+    private static readonly TimeSpan EarlyEtcdCheckFreshFor = TimeSpan.FromSeconds(1);
 
     private static JsonObject AnnotationPatch(string key, string? value) => new()
     {
@@ -101,6 +103,10 @@ public sealed partial class KubernetesStepExecutor
         foreach (var p in workloadWatch.Pods) pods.TryAdd(p.Name, p);
 
         var waitingFor = "its Machine";
+        // Once the Node is Ready, etcd is asked beside the wait for the static pods' events (a separate watch
+        // stream that may trail the Node's): the answer is used if it is still fresh when the pods are Ready.
+        Task<EtcdHealthReport>? early = null;
+        var earlyAt = DateTimeOffset.MinValue;
         try
         {
             while (true)
@@ -111,12 +117,19 @@ public sealed partial class KubernetesStepExecutor
                     return new StepOutcome.TimedOut($"replacement Machine {_key.Namespace}/{name} of {oldName} failed: {MachineJson.FailureReason(m) ?? "phase Failed"}");
                 else if (MachineJson.NodeName(m, nodes.Values) is not { } nodeName) waitingFor = $"Machine {name} to get a Node (status.nodeRef)";
                 else if (!nodes.TryGetValue(nodeName, out var node) || !node.Ready) waitingFor = $"Node {nodeName} to be Ready";
-                else if (WorkloadParsing.MissingReadyStaticPods(pods.Values, nodeName) is { Count: > 0 } missing) waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
+                else if (WorkloadParsing.MissingReadyStaticPods(pods.Values, nodeName) is { Count: > 0 } missing)
+                {
+                    waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
+                    if (early is null || DateTimeOffset.UtcNow - earlyAt >= EarlyEtcdCheckFreshFor && early.IsCompleted)
+                        (early, earlyAt) = (EtcdHealthAsync(ct), DateTimeOffset.UtcNow);
+                }
                 else
                 {
-                    // etcd has no membership watch: it is asked only once everything else is Ready (one health
-                    // check, reused by the next step's gate), then every EtcdRecheck until the member is a voter.
-                    if (EtcdMemberPending(await EtcdHealthAsync(ct), nodeName) is not { } pending)
+                    // etcd has no membership watch: it is asked only once the Node is Ready (one health check,
+                    // reused by the next step's gate), then every EtcdRecheck until the member is a voter.
+                    var health = early is not null && DateTimeOffset.UtcNow - earlyAt < EarlyEtcdCheckFreshFor ? await early : await EtcdHealthAsync(ct);
+                    early = null;
+                    if (EtcdMemberPending(health, nodeName) is not { } pending)
                         return ReplacementReady(name, nodeName);
                     waitingFor = pending;
                     await Task.Delay(EtcdRecheck, ct);
@@ -128,6 +141,11 @@ public sealed partial class KubernetesStepExecutor
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             return new StepOutcome.TimedOut($"replacement {_key.Namespace}/{name} of Machine {oldName} was not Ready by {request.Deadline:HH:mm:ss} UTC (machine timeout {request.State.Options.MachineTimeout}); still waiting for {waitingFor}");
+        }
+        finally
+        {
+            // An early check left unused must not end as an unobserved exception.
+            _ = early?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
