@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using Akka.Actor;
-using CapiUpgrade.Actors.ClusterUpgrade;
 using CapiUpgrade.Actors.Execution;
 using CapiUpgrade.Actors.Persistence;
 using CapiUpgrade.Cli.Run;
@@ -76,14 +74,12 @@ public static class EngineWorker
         registry.Add(ManagementClusterAccess.FromKubeconfigFile(kubeconfig));
         var executors = new KubernetesStepExecutorFactory(registry);
         await using var engine = await EngineHost.StartAsync(EnginePersistenceOptions.SqliteFile(journal), ct: ct);
-        var channel = Channel.CreateUnbounded<UpgradeProgress>();
-        var subscriber = engine.System.ActorOf(Props.Create(() => new ProgressChannelActor(channel.Writer)), "progress");
         void Start(IEnumerable<ClusterKey> keys)
         {
             foreach (var key in keys)
             {
-                var actor = engine.System.ActorOf(ClusterUpgradeActor.SupervisedProps(key, executors, engine.Settings), $"upgrade-{key.Namespace}-{key.Name}");
-                subscriber.Tell(new ProgressChannelActor.Follow(actor, key));
+                var actor = engine.UpgradeActor(key, executors, $"upgrade-{key.Namespace}-{key.Name}");
+                engine.Follow(actor, key);
                 actor.Tell(new StartUpgrade(key, "bench", target, UpgradeOptions.Default, "bench"));
             }
         }
@@ -95,7 +91,7 @@ public static class EngineWorker
             pending = measured.Select(k => k.EntityId).ToHashSet();
         }
         Start(measuring ? measured : warmup);
-        await foreach (var p in channel.Reader.ReadAllAsync(ct))
+        await foreach (var p in engine.Progress.ReadAllAsync(ct))
         {
             var progress = BenchProgress.From(p);
             if (!pending.Contains(progress.Cluster)) continue;

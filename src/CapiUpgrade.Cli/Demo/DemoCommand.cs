@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Akka.Actor;
-using CapiUpgrade.Actors.ClusterUpgrade;
 using CapiUpgrade.Actors.Execution;
 using CapiUpgrade.Actors.Persistence;
 using CapiUpgrade.Cli.Run;
@@ -72,16 +70,14 @@ public static class DemoCommand
         var executors = new KubernetesStepExecutorFactory(registry);
         await using var engine = await EngineHost.StartAsync(EnginePersistenceOptions.SqliteFile(Path.Combine(dir, "journal.db")), ct: ct);
 
-        var channel = Channel.CreateUnbounded<UpgradeProgress>();
-        var subscriber = engine.System.ActorOf(Props.Create(() => new ProgressChannelActor(channel.Writer)), "progress");
         var stopwatch = Stopwatch.StartNew();
         var actors = new Dictionary<string, IActorRef>();
         foreach (var c in fleet.Clusters)
         {
             var key = new ClusterKey(c.Namespace, c.Name);
-            var actor = engine.System.ActorOf(ClusterUpgradeActor.SupervisedProps(key, executors, engine.Settings), "upgrade-" + c.Namespace + "-" + c.Name);
+            var actor = engine.UpgradeActor(key, executors, "upgrade-" + c.Namespace + "-" + c.Name);
             actors[c.Key] = actor;
-            subscriber.Tell(new ProgressChannelActor.Follow(actor, key));
+            engine.Follow(actor, key);
             var id = Core.Naming.UpgradeId.Derive(c.Namespace, c.Name, Core.Versions.KubernetesVersion.Parse(to));
             var reply = await actor.Ask<object>(new StartUpgrade(key, id, to, UpgradeOptions.Default, "demo"), TimeSpan.FromSeconds(60), ct);
             if (reply is CommandRejected r)
@@ -98,7 +94,7 @@ public static class DemoCommand
             .StartAsync(async progress =>
             {
                 var tasks = fleet.Clusters.ToDictionary(c => c.Key, c => progress.AddTask(c.Key, maxValue: nodes * stepsPerMachine + 4));
-                await foreach (var p in channel.Reader.ReadAllAsync(ct))
+                await foreach (var p in engine.Progress.ReadAllAsync(ct))
                 {
                     var key = p.Cluster.EntityId;
                     if (!tasks.TryGetValue(key, out var task) || final.ContainsKey(key)) continue;

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Akka.Actor;
 using CapiUpgrade.Actors.ClusterUpgrade;
 using CapiUpgrade.Actors.Execution;
@@ -86,7 +85,7 @@ public static class UpgradeRun
         await using var engine = await EngineHost.StartAsync(EnginePersistenceOptions.SqliteFile(o.Db), ct: ct);
         var defaults = EngineSettings.DefaultOptions(engine.System.Settings.Config);
         options = options with { MachineTimeout = o.MachineTimeout ?? defaults.MachineTimeout, MaxStepAttempts = defaults.MaxStepAttempts };
-        var actor = engine.System.ActorOf(ClusterUpgradeActor.SupervisedProps(o.Cluster, executors, engine.Settings), "cluster-upgrade");
+        var actor = engine.UpgradeActor(o.Cluster, executors, "cluster-upgrade");
         var ask = TimeSpan.FromSeconds(60);
 
         var status = await actor.Ask<UpgradeStatus>(new GetUpgradeStatus(o.Cluster), ask, ct);
@@ -106,11 +105,9 @@ public static class UpgradeRun
         else
             await output.WriteLineAsync($"{(o.Retry ? "retrying" : "resuming")} upgrade {upgradeId} of {o.Cluster}");
 
-        var channel = Channel.CreateUnbounded<UpgradeProgress>();
-        var subscriber = engine.System.ActorOf(Props.Create(() => new ProgressChannelActor(channel.Writer)), "progress");
-        subscriber.Tell(new ProgressChannelActor.Follow(actor, o.Cluster));
+        engine.Follow(actor, o.Cluster);
         var started = DateTimeOffset.UtcNow;
-        await foreach (var progress in channel.Reader.ReadAllAsync(ct))
+        await foreach (var progress in engine.Progress.ReadAllAsync(ct))
         {
             if (progress.Event is { } e) await output.WriteLineAsync(Describe(e));
             var s = progress.Status;
