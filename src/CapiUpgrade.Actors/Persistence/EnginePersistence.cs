@@ -18,6 +18,7 @@ public sealed record EnginePersistenceOptions
     public string? PostgreSqlConnectionString { get; init; }
 
     public static EnginePersistenceOptions SqliteFile(string path) => new() { Provider = Sqlite, SqlitePath = path };
+    public static EnginePersistenceOptions Postgres(string connectionString) => new() { Provider = PostgreSql, PostgreSqlConnectionString = connectionString };
 
     /// <summary>
     /// The SQLite file of the snapshots, beside the journal's (capi-upgrade.db → capi-upgrade.snapshots.db): SQLite
@@ -25,7 +26,10 @@ public sealed record EnginePersistenceOptions
     /// journal's next write wait for the lock — Microsoft.Data.Sqlite retries a busy file every 150 ms.
     /// </summary>
     public string SqliteSnapshotPath => Path.ChangeExtension(SqlitePath, null) + ".snapshots.db";
-    public static EnginePersistenceOptions Postgres(string connectionString) => new() { Provider = PostgreSql, PostgreSqlConnectionString = connectionString };
+
+    public string SqliteSnapshotConnectionString => SqliteConnectionString(SqliteSnapshotPath);
+
+    private static string SqliteConnectionString(string path) => $"Data Source={Path.GetFullPath(path)}";
 
     /// <summary>From HOCON `capi-upgrade.engine.persistence`.</summary>
     public static EnginePersistenceOptions FromConfig(Config config)
@@ -42,7 +46,7 @@ public sealed record EnginePersistenceOptions
 
     public (string ConnectionString, string ProviderName) Resolve() => Provider.ToLowerInvariant() switch
     {
-        Sqlite => ($"Data Source={Path.GetFullPath(SqlitePath)}", ProviderName.SQLiteMS),
+        Sqlite => (SqliteConnectionString(SqlitePath), ProviderName.SQLiteMS),
         PostgreSql or "postgres" => (PostgreSqlConnectionString is { Length: > 0 } cs
             ? cs
             : throw new ArgumentException("capi-upgrade.engine.persistence.provider is postgresql but postgresql-connection-string is empty: set it (e.g. Host=127.0.0.1;Port=5432;Database=capi_upgrade;Username=postgres)"),
@@ -97,8 +101,7 @@ public static class EnginePersistenceExtensions
         if (sqlite)
         {
             // After WithSqlPersistence, so that this connection string wins over the one it set.
-            var snapshots = $"Data Source={Path.GetFullPath(options.SqliteSnapshotPath)}";
-            builder.AddHocon($"akka.persistence.snapshot-store.sql.connection-string = \"{snapshots}\"", HoconAddMode.Prepend);
+            builder.AddHocon($"akka.persistence.snapshot-store.sql.connection-string = \"{options.SqliteSnapshotConnectionString}\"", HoconAddMode.Prepend);
         }
         return builder;
     }
@@ -111,7 +114,7 @@ public static class EnginePersistenceExtensions
     {
         if (!File.Exists(options.SqlitePath)) SetAsideOrphanedSnapshots(options.SqliteSnapshotPath);
         PrepareSqlite(options.SqlitePath, options.Resolve().ConnectionString);
-        PrepareSqlite(options.SqliteSnapshotPath, $"Data Source={Path.GetFullPath(options.SqliteSnapshotPath)}");
+        PrepareSqlite(options.SqliteSnapshotPath, options.SqliteSnapshotConnectionString);
     }
 
     /// <summary>
