@@ -6,9 +6,6 @@ namespace CapiUpgrade.Kubernetes.Etcd;
 /// <summary>The domain's quorum rules (<see cref="CoreQuorum"/>) applied to what the etcd adapter reports.</summary>
 public static class EtcdQuorum
 {
-    /// <summary>Quorum of <paramref name="voters"/> voting members: the domain's one formula.</summary>
-    public static int QuorumOf(int voters) => CoreQuorum.Quorum(voters);
-
     /// <summary>Whether removing <paramref name="memberId"/> keeps a healthy voting quorum: <see cref="CoreQuorum.CanRemoveMember"/>.</summary>
     public static MemberRemovalSafety CanRemoveMember(IReadOnlyList<EtcdMemberHealth> members, ulong memberId) =>
         CoreQuorum.CanRemoveMember(members.Select(ToObserved).ToList(), memberId);

@@ -75,12 +75,4 @@ public sealed class EtcdQuorumTests
         Assert.True(answer.Safe);
         Assert.Equal(2, answer.HealthyVotersOtherThanMember);
     }
-
-    [Theory]
-    [InlineData(1, 1)]
-    [InlineData(2, 2)]
-    [InlineData(3, 2)]
-    [InlineData(4, 3)]
-    [InlineData(5, 3)]
-    public void Quorum_is_a_strict_majority(int voters, int quorum) => Assert.Equal(quorum, EtcdQuorum.QuorumOf(voters));
 }
