@@ -42,6 +42,7 @@ public sealed class EtcdProbe(EngineWiring engine)
             if (await engine.EtcdOfAsync(cluster.Management, cluster.Namespace, cluster.Name, timeout.Token) is not { } etcd)
                 return (false, $"the service has no management cluster named '{cluster.Management}'");
             var report = await etcd.CheckHealthAsync(timeout.Token);
+            // Not report.AllHealthy: a healthy learner (a join in progress) does not block a step (SafetyCheck), so it does not exclude a cluster either.
             var healthy = report.LeaderId != 0 && report.Alarms.Count == 0 && report.Members.All(m => m.Healthy);
             return (healthy, healthy ? null : report.Describe());
         }
