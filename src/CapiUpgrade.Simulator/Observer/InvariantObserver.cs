@@ -32,6 +32,9 @@ public sealed class InvariantObserver : IAsyncDisposable
     private readonly ConcurrentDictionary<(string, InvariantKind), bool> _open = new();
     private readonly List<InvariantViolation> _violations = [];
     private readonly ConcurrentDictionary<string, RealProbe> _probes = new(StringComparer.Ordinal);
+    // The keys of each cluster's Machines in the shared watch's cache: an evaluation reads its own cluster's
+    // Machines, not every Machine of the fleet (at 200 clusters that scan was a sixth of the simulator's CPU).
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _machineKeys = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private Task? _poller;
 
@@ -42,7 +45,14 @@ public sealed class InvariantObserver : IAsyncDisposable
         _clusters = clusters;
         MaxControlPlaneMachines = maxControlPlaneMachines;
         // The initial list (SYNC) is evaluated once per cluster by the first etcd poll, not once per object.
-        _machines.Subscribe(change => { if (change.Type != "SYNC") Evaluate(ClusterOfMachine(change.Object)); return Task.CompletedTask; });
+        _machines.Subscribe(change =>
+        {
+            var cluster = ClusterOfMachine(change.Object);
+            var keys = _machineKeys.GetOrAdd(cluster, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
+            if (change.Type == "DELETED") keys.TryRemove(change.Key, out _); else keys[change.Key] = 0;
+            if (change.Type != "SYNC") Evaluate(cluster);
+            return Task.CompletedTask;
+        });
         _secrets.Subscribe(change =>
         {
             if (change.Type == "SYNC") return Task.CompletedTask;
@@ -190,8 +200,10 @@ public sealed class InvariantObserver : IAsyncDisposable
         if (slash < 0) return;
         var ns = cluster[..slash];
         var name = cluster[(slash + 1)..];
-        var machines = _machines.Cache.Values.Where(m => Json.Str(m, "metadata", "namespace") == ns
-            && (Json.Str(m, "spec", "clusterName") ?? Json.Str(m, "metadata", "labels", ManagementObjects.ClusterNameLabel)) == name).ToList();
+        var machines = new List<JsonObject>();
+        if (_machineKeys.TryGetValue(cluster, out var keys))
+            foreach (var key in keys.Keys)
+                if (_machines.Cache.TryGetValue(key, out var m)) machines.Add(m);
         var controlPlane = machines.Where(m => Json.At(m, "metadata", "labels", ManagementObjects.ControlPlaneLabel) is not null).ToList();
         var machineNames = new HashSet<string>(machines.Select(m => Json.Str(m, "metadata", "name")!), StringComparer.Ordinal);
         foreach (var m in machines) if (Json.Str(m, "status", "nodeRef", "name") is { } node) machineNames.Add(node);
