@@ -46,6 +46,10 @@ public sealed class MachineController : IAsyncDisposable
     // Keys waiting for a reconcile that has not started yet: like client-go's work queue, a key is queued once
     // however many events arrive for it before its reconcile starts.
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
+    // The Node and static pod readiness last reported for each Running Machine, as a kubelet reports a change and
+    // not every status again: a reconcile whose wanted readiness is the one reported reads nothing from the
+    // workload API server. Forgotten when a fault changes, so the next reconcile compares with the server again.
+    private readonly ConcurrentDictionary<string, string> _reportedReadiness = new(StringComparer.Ordinal);
 
     public MachineController(KubeHttpClient management, SharedWatch machines, Func<string, EtcdCluster?> etcdOf, FleetFaults faults, MachineControllerOptions? options = null)
     {
@@ -63,7 +67,11 @@ public sealed class MachineController : IAsyncDisposable
             Enqueue(change.Key);
             return Task.CompletedTask;
         });
-        _faults.Changed += (fault, _) => RequeueCluster(fault.Cluster);
+        _faults.Changed += (fault, _) =>
+        {
+            _reportedReadiness.Clear();
+            RequeueCluster(fault.Cluster);
+        };
     }
 
     /// <summary>Errors of reconciles (for diagnostics; the controller retries on the next event).</summary>
@@ -285,11 +293,16 @@ public sealed class MachineController : IAsyncDisposable
             foreach (var component in WorkloadObjects.StaticPodComponents)
             {
                 var ready = !StaticPodNotReady(clusterKey, name, component);
-                await workload.CreateOrGetAsync(ApiPaths.Pods("kube-system"), WorkloadObjects.StaticPod(component, name, version, etcdUrl, apiPort, ready, node), ct);
+                var pod = WorkloadObjects.StaticPod(component, name, version, etcdUrl, apiPort, ready, node);
+                await workload.CreateOrGetAsync(ApiPaths.Pods("kube-system"), pod, ct);
+                // The API server drops a created pod's status; the kubelet reports it as the container starts
+                // (kubeadm's join waits for the control-plane components before the node is done).
+                await workload.MergePatchAsync($"{ApiPaths.Pods("kube-system")}/{component}-{name}/status", new JsonObject { ["status"] = WorkloadObjects.PodStatus(ready) }, ct);
             }
         }
         var nodeReady = !_faults.Has(FaultKind.NodeNeverReady, clusterKey, name);
         await workload.MergePatchAsync($"{ApiPaths.Nodes()}/{name}/status", new JsonObject { ["status"] = WorkloadObjects.NodeStatus(name, version, nodeReady) }, ct);
+        _reportedReadiness[key] = WantedReadiness(clusterKey, name);
 
         machine = _machines.Cache.TryGetValue(key, out var m2) ? m2 : machine;
         var status = ManagementObjects.RunningStatus(name, Json.Str(node, "metadata", "uid")!);
@@ -297,6 +310,11 @@ public sealed class MachineController : IAsyncDisposable
             nodeReady ? Json.Condition("NodeHealthy", true) : Json.Condition("NodeHealthy", false, "NodeConditionsFailed", "Node condition Ready is False", "Warning"));
         await _management.MergePatchAsync(ApiPaths.Machine(ns, name) + "/status", new JsonObject { ["status"] = status }, ct);
     }
+
+    /// <summary>The Node and static pod readiness the active faults want for a Machine, as one comparable string.</summary>
+    private string WantedReadiness(string clusterKey, string machine) =>
+        (_faults.Has(FaultKind.NodeNeverReady, clusterKey, machine) ? "node-not-ready" : "node-ready")
+        + string.Concat(WorkloadObjects.StaticPodComponents.Where(c => StaticPodNotReady(clusterKey, machine, c)).Select(c => " " + c + "-not-ready"));
 
     private bool StaticPodNotReady(string clusterKey, string machine, string component) =>
         _faults.Find(FaultKind.StaticPodNotReady, clusterKey, machine) is { } f && (f.Component ?? "kube-apiserver") == component;
@@ -308,6 +326,9 @@ public sealed class MachineController : IAsyncDisposable
         var clusterKey = ns + "/" + cluster;
         var nodeName = Json.Str(machine, "status", "nodeRef", "name");
         if (nodeName is null) return;
+        var key = SharedWatch.KeyOf(machine);
+        var wanted = WantedReadiness(clusterKey, name);
+        if (_reportedReadiness.TryGetValue(key, out var reported) && reported == wanted) return;
         var workload = await _workloads.ForAsync(ns, cluster, ct);
         var node = await workload.GetAsync($"{ApiPaths.Nodes()}/{nodeName}", ct);
         if (node is null) return;
@@ -340,6 +361,7 @@ public sealed class MachineController : IAsyncDisposable
             if (want != have)
                 await workload.MergePatchAsync(podPath + "/status", new JsonObject { ["status"] = WorkloadObjects.PodStatus(want) }, ct);
         }
+        _reportedReadiness[key] = wanted;
     }
 
     // ------------------------------------------------------------------ deletion
@@ -350,6 +372,7 @@ public sealed class MachineController : IAsyncDisposable
         var clusterKey = ns + "/" + cluster;
         var key = ns + "/" + name;
         if (_timers.TryRemove(key, out var timer)) timer.Dispose();
+        _reportedReadiness.TryRemove(key, out _);
         _due.TryRemove(key, out _);
         var finalizers = (Json.At(machine, "metadata", "finalizers") as JsonArray)?.Select(f => f?.GetValue<string>()).ToList() ?? [];
         if (!finalizers.Contains(ManagementObjects.MachineFinalizer)) return;
