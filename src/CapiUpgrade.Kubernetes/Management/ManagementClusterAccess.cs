@@ -38,11 +38,11 @@ public sealed partial class ManagementClusterAccess : IAsyncDisposable
     /// <summary>The options in force.</summary>
     public KubernetesAccessOptions Options { get; }
 
-    private readonly IDisposable? _client;
+    private readonly IDisposable[] _clients;
 
-    private ManagementClusterAccess(IManagementCluster api, ISharedWatches watches, IWorkloadClusters workloads, IEtcdClusters etcd, KubernetesAccessOptions options, IDisposable? client)
+    private ManagementClusterAccess(IManagementCluster api, ISharedWatches watches, IWorkloadClusters workloads, IEtcdClusters etcd, KubernetesAccessOptions options, params IDisposable[] clients)
     {
-        _client = client;
+        _clients = clients;
         Api = api;
         Watches = watches;
         Workloads = workloads;
@@ -60,6 +60,7 @@ public sealed partial class ManagementClusterAccess : IAsyncDisposable
         await Workloads.DisposeAsync();
         if (Etcd is IAsyncDisposable etcd)
             await etcd.DisposeAsync();
-        _client?.Dispose();
+        foreach (var client in _clients)
+            client.Dispose();
     }
 }
