@@ -138,10 +138,18 @@ public sealed partial class KubernetesStepExecutor
     private static readonly TimeSpan GateConfirmAfter = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// How long a gate keeps looking (2 s, 4 s, 8 s... apart) while its only reason to stop is etcd members that
+    /// did not answer in time: a slow member said nothing wrong, and a pause calls a person.
+    /// </summary>
+    private static readonly TimeSpan GatePatienceWithSlowMembers = TimeSpan.FromSeconds(14);
+
+    /// <summary>
     /// DESIGN §4 rule 1 before a writing step: Blocked with every reason, or null when it is safe to go on. A
     /// pause calls a person, so what stops the upgrade is confirmed first: an etcd health check that missed its
     /// deadline under load, or a watch cache a moment behind the server, is looked at again (etcd live) after
-    /// <see cref="GateConfirmAfter"/>, and only what is still wrong then stops it.
+    /// <see cref="GateConfirmAfter"/>, and only what is still wrong then stops it — at once if a member reported
+    /// a problem or is unreachable, after <see cref="GatePatienceWithSlowMembers"/> if members only answered late.
+    /// Nothing is written while the gate looks; only a look that finds nothing wrong lets the step go on.
     /// </summary>
     private async Task<StepOutcome?> GateAsync(StepRequest request, CancellationToken ct)
     {
@@ -152,11 +160,19 @@ public sealed partial class KubernetesStepExecutor
             exempt.Add(ReplacementNameFor(request, m.OldMachine));
             if (m.Replacement is { } r) exempt.Add(r);
         }
-        var blockers = SafetyCheck.Blockers((await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor)).Observation, exempt, _cluster.ToString());
-        if (blockers.Count == 0) return null;
-        await Task.Delay(GateConfirmAfter, ct);
-        blockers = SafetyCheck.Blockers((await ObserveAsync(ct)).Observation, exempt, _cluster.ToString());
-        return blockers.Count == 0 ? null : new StepOutcome.Blocked(string.Join("; ", blockers));
+        var observation = (await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor)).Observation;
+        var blockers = SafetyCheck.Blockers(observation, exempt, _cluster.ToString());
+        var waited = TimeSpan.Zero;
+        for (var wait = GateConfirmAfter; blockers.Count > 0; wait *= 2)
+        {
+            if (waited > TimeSpan.Zero && (waited >= GatePatienceWithSlowMembers || !SafetyCheck.OnlyTimedOutMembersBlock(observation, exempt, _cluster.ToString())))
+                return new StepOutcome.Blocked(string.Join("; ", blockers));
+            await Task.Delay(wait, ct);
+            waited += wait;
+            observation = (await ObserveAsync(ct)).Observation;
+            blockers = SafetyCheck.Blockers(observation, exempt, _cluster.ToString());
+        }
+        return null;
     }
 
     private static string ReplacementNameFor(StepRequest request, string oldMachine)
@@ -169,6 +185,15 @@ public sealed partial class KubernetesStepExecutor
     private async Task<StepOutcome> PreflightAsync(StepRequest request, CancellationToken ct)
     {
         var observed = await ObserveAsync(ct, withClaimAndOwners: true);
+        // etcd members that did not answer in time are asked again (2 s, 4 s, 8 s... apart, at most
+        // GatePatienceWithSlowMembers) before the decider sees them unhealthy and pauses the upgrade.
+        var waited = TimeSpan.Zero;
+        for (var wait = GateConfirmAfter; observed.Observation.Members.Any(m => m.TimedOut) && waited < GatePatienceWithSlowMembers; wait *= 2)
+        {
+            await Task.Delay(wait, ct);
+            waited += wait;
+            observed = await ObserveAsync(ct, withClaimAndOwners: true);
+        }
         var state = request.State;
         if (!KubernetesVersion.TryParse(state.TargetVersion, out var target, out var error))
             return new StepOutcome.Refused($"target version of upgrade {state.UpgradeId}: {error}");

@@ -20,7 +20,8 @@ public sealed record ObservedMachine(
     bool IsInitMachine = false);
 
 /// <summary>One etcd member as observed over the etcd API.</summary>
-public sealed record ObservedEtcdMember(ulong Id, string Name, bool IsLearner, bool Healthy, bool IsLeader = false, string? Error = null);
+/// <param name="TimedOut">Unhealthy only because it did not answer in time (not because it reported a problem).</param>
+public sealed record ObservedEtcdMember(ulong Id, string Name, bool IsLearner, bool Healthy, bool IsLeader = false, string? Error = null, bool TimedOut = false);
 
 /// <summary>What the engine saw of one cluster's control plane at one instant.</summary>
 /// <param name="Machines">Control-plane Machines of the cluster.</param>

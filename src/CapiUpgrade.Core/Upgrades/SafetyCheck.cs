@@ -62,4 +62,13 @@ public static class SafetyCheck
         }
         return blockers;
     }
+
+    /// <summary>
+    /// Whether every reason to stop is an etcd member that did not answer in time (<see cref="ObservedEtcdMember.TimedOut"/>):
+    /// the check would pass were those members healthy. Such a member said nothing wrong, so a gate looks again
+    /// for a while before it pauses; it never goes on without a look that finds nothing wrong.
+    /// </summary>
+    public static bool OnlyTimedOutMembersBlock(ControlPlaneObservation observation, IReadOnlyCollection<string> exemptMachines, string clusterName) =>
+        observation.Members.Any(m => m.TimedOut)
+        && Blockers(observation with { Members = observation.Members.Select(m => m.TimedOut ? m with { Healthy = true } : m).ToList() }, exemptMachines, clusterName).Count == 0;
 }

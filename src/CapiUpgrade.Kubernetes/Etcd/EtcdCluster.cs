@@ -125,14 +125,16 @@ public sealed class EtcdCluster : IEtcdCluster
                 return new EtcdMemberHealth(member, endpoint, false, false, 0, status.RaftTerm, status.RaftIndex, "it knows no leader");
             // A member promoted in the list but not yet on itself serves no linearizable read: not an error.
             if (readError is not null && !status.IsLearner)
-                return new EtcdMemberHealth(member, endpoint, false, false, status.Leader, status.RaftTerm, status.RaftIndex, $"{endpoint}: {Message(readError)}");
+                return new EtcdMemberHealth(member, endpoint, false, false, status.Leader, status.RaftTerm, status.RaftIndex, $"{endpoint}: {Message(readError)}", IsDeadlineExceeded(readError));
             return new EtcdMemberHealth(member with { IsLearner = member.IsLearner || status.IsLearner }, endpoint, true, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, null);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)
         {
-            return new EtcdMemberHealth(member, endpoint, false, false, 0, 0, 0, $"{endpoint}: {Message(e)}");
+            return new EtcdMemberHealth(member, endpoint, false, false, 0, 0, 0, $"{endpoint}: {Message(e)}", IsDeadlineExceeded(e));
         }
     }
+
+    private static bool IsDeadlineExceeded(Exception e) => e is RpcException { StatusCode: StatusCode.DeadlineExceeded };
 
     /// <summary>A linearizable read; its failure is returned (never thrown) so that it is always observed.</summary>
     private async Task<Exception?> ReadAsync(EtcdClient client, CancellationToken ct)

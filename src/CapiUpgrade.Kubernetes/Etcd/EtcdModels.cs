@@ -16,7 +16,8 @@ public sealed record EtcdMember(ulong Id, string Name, IReadOnlyList<string> Pee
 /// <param name="RaftTerm">Its raft term.</param>
 /// <param name="RaftIndex">Its raft index.</param>
 /// <param name="Error">Why it is unhealthy (unreachable, errors reported by the member...), null when healthy.</param>
-public sealed record EtcdMemberHealth(EtcdMember Member, string? Endpoint, bool Healthy, bool IsLeader, ulong LeaderId, ulong RaftTerm, ulong RaftIndex, string? Error);
+/// <param name="TimedOut">It is unhealthy only because a call to it missed its deadline: it said nothing wrong, it said nothing in time.</param>
+public sealed record EtcdMemberHealth(EtcdMember Member, string? Endpoint, bool Healthy, bool IsLeader, ulong LeaderId, ulong RaftTerm, ulong RaftIndex, string? Error, bool TimedOut = false);
 
 /// <summary>An active etcd alarm (NOSPACE, CORRUPT) on a member.</summary>
 public sealed record EtcdAlarm(ulong MemberId, string Alarm);

@@ -11,5 +11,5 @@ public static class EtcdQuorum
         CoreQuorum.CanRemoveMember(members.Select(ToObserved).ToList(), memberId);
 
     /// <summary>The domain's view of one member's health.</summary>
-    public static ObservedEtcdMember ToObserved(EtcdMemberHealth h) => new(h.Member.Id, h.Member.Name, h.Member.IsLearner, h.Healthy, h.IsLeader, h.Error);
+    public static ObservedEtcdMember ToObserved(EtcdMemberHealth h) => new(h.Member.Id, h.Member.Name, h.Member.IsLearner, h.Healthy, h.IsLeader, h.Error, h.TimedOut);
 }

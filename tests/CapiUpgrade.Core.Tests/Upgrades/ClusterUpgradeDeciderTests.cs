@@ -180,6 +180,28 @@ public class ClusterUpgradeDeciderTests
     }
 
     [Fact]
+    public void Members_that_only_timed_out_are_told_apart_from_members_that_reported_a_problem()
+    {
+        var observed = UpgradeDriver.ThreeNodes();
+        ControlPlaneObservation With(string name, ObservedEtcdMember change) =>
+            observed with { Members = observed.Members.Select(m => m.Name == name ? change with { Id = m.Id, Name = m.Name } : m).ToList() };
+        var slow = With("node-2", new ObservedEtcdMember(0, "", false, Healthy: false, Error: "DeadlineExceeded", TimedOut: true));
+        var refused = With("node-2", new ObservedEtcdMember(0, "", false, Healthy: false, Error: "Unavailable \"connection refused\""));
+
+        // Both block: a member that did not answer is not known to be healthy.
+        Assert.Contains(SafetyCheck.Blockers(slow, Array.Empty<string>(), "fleet/alpha"), b => b.Contains("node-2") && b.Contains("DeadlineExceeded"));
+        Assert.NotEmpty(SafetyCheck.Blockers(refused, Array.Empty<string>(), "fleet/alpha"));
+        // Only the slow one is worth another look before a pause.
+        Assert.True(SafetyCheck.OnlyTimedOutMembersBlock(slow, Array.Empty<string>(), "fleet/alpha"));
+        Assert.False(SafetyCheck.OnlyTimedOutMembersBlock(refused, Array.Empty<string>(), "fleet/alpha"));
+        // A slow member beside another reason to stop (a Node not Ready) pauses at once.
+        var slowAndNotReady = slow with { Machines = slow.Machines.Select(m => m.Name == "cp-3" ? m with { NodeReady = false } : m).ToList() };
+        Assert.False(SafetyCheck.OnlyTimedOutMembersBlock(slowAndNotReady, Array.Empty<string>(), "fleet/alpha"));
+        // Nothing wrong: nothing to wait for.
+        Assert.False(SafetyCheck.OnlyTimedOutMembersBlock(observed, Array.Empty<string>(), "fleet/alpha"));
+    }
+
+    [Fact]
     public void An_unstarted_learner_blocks_with_its_id_and_the_way_out_and_is_never_called_stale()
     {
         var observed = UpgradeDriver.ThreeNodes();
