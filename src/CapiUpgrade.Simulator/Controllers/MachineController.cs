@@ -13,6 +13,8 @@ public sealed record MachineControllerOptions
     /// <summary>Relative jitter of the provision delay (0.2 = ±20 %).</summary>
     public double Jitter { get; init; } = 0.2;
     public int? RandomSeed { get; init; }
+    /// <summary>Machines reconciled at once (Cluster API's --machine-concurrency, 10 by default); the rest wait their turn.</summary>
+    public int MaxConcurrentReconciles { get; init; } = 10;
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
@@ -46,6 +48,7 @@ public sealed class MachineController : IAsyncDisposable
     // Keys waiting for a reconcile that has not started yet: like client-go's work queue, a key is queued once
     // however many events arrive for it before its reconcile starts.
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _workers;
     // The Node and static pod readiness last reported for each Running Machine, as a kubelet reports a change and
     // not every status again: a reconcile whose wanted readiness is the one reported reads nothing from the
     // workload API server. Forgotten when a fault changes, so the next reconcile compares with the server again.
@@ -60,6 +63,7 @@ public sealed class MachineController : IAsyncDisposable
         _faults = faults;
         _options = options ?? new MachineControllerOptions();
         _random = _options.RandomSeed is { } seed ? new Random(seed) : new Random();
+        _workers = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrentReconciles));
         _machines.Subscribe(change =>
         {
             if (change.Type == "SYNC" && Json.Str(change.Object, "status", "phase") == "Running" && Json.At(change.Object, "metadata", "deletionTimestamp") is null)
@@ -106,6 +110,17 @@ public sealed class MachineController : IAsyncDisposable
         }
         try
         {
+            // A worker, as controller-runtime's: events for the key that arrive while it waits coalesce into this reconcile.
+            await _workers.WaitAsync(_stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _queued.TryRemove(key, out _);
+            gate.Release();
+            return;
+        }
+        try
+        {
             // From here on, a new event queues the key again: the reconcile below may not see it.
             _queued.TryRemove(key, out _);
             await ReconcileAsync(key, _stop.Token);
@@ -122,6 +137,7 @@ public sealed class MachineController : IAsyncDisposable
         }
         finally
         {
+            _workers.Release();
             gate.Release();
         }
     }
