@@ -98,6 +98,18 @@ public class ClusterUpgradeActorTests : TestKit
     }
 
     [Fact]
+    public void Upgrades_started_together_save_their_snapshots_at_different_sequence_numbers()
+    {
+        var phases = Enumerable.Range(0, 200).Select(i => ClusterUpgradeActor.SnapshotPhase(new ClusterKey("fleet", $"cluster-{i:0000}").PersistenceId, 50)).ToList();
+        Assert.All(phases, p => Assert.InRange(p, 0, 49));
+        // 200 clusters in step spread over most of the 50 phases, none holding more than a handful.
+        Assert.True(phases.Distinct().Count() >= 40, $"{phases.Distinct().Count()} distinct phases");
+        Assert.True(phases.GroupBy(p => p).Max(g => g.Count()) <= 10);
+        // The phase of an upgrade does not change between runs of the engine.
+        Assert.Equal(phases[7], ClusterUpgradeActor.SnapshotPhase(new ClusterKey("fleet", "cluster-0007").PersistenceId, 50));
+    }
+
+    [Fact]
     public void Transient_failures_are_retried_with_backoff_then_pause_and_retry_goes_on()
     {
         var executor = new ScriptedStepExecutor();
