@@ -126,6 +126,29 @@ public sealed class SimulatedFleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_join_machines_static_pods_report_Ready_before_its_Node_turns_Ready()
+    {
+        var cluster = _fleet.Clusters[0];
+        var name = $"{cluster.Name}-pods-first";
+        await FleetClients.CreateJoinMachineAsync(_management, cluster.Namespace, cluster.Name, name, "v1.30.2");
+        await Eventually.TrueAsync(async () => FleetClients.Phase(await FleetClients.MachineAsync(_management, cluster.Namespace, name)) == "Running",
+            "the join Machine to be Running", TimeSpan.FromSeconds(30));
+
+        using var workload = await FleetClients.WorkloadAsync(_management, cluster.Namespace, cluster.Name);
+        var node = await workload.ReadNodeAsync(name);
+        Assert.True(FleetClients.IsReady(node));
+        // The API server drops a created pod's status; the simulated kubelet reports it right after, before the
+        // Node's Ready (resourceVersions grow with every write): a waiter never sees a Ready Node with Pending pods.
+        foreach (var component in WorkloadObjects.StaticPodComponents)
+        {
+            var pod = await workload.ReadNamespacedPodAsync($"{component}-{name}", "kube-system");
+            Assert.Contains(pod.Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
+            Assert.True(long.Parse(pod.Metadata.ResourceVersion) < long.Parse(node.Metadata.ResourceVersion),
+                $"{component} pod written at resourceVersion {pod.Metadata.ResourceVersion}, after the Node's Ready at {node.Metadata.ResourceVersion}");
+        }
+    }
+
+    [Fact]
     public async Task Deleting_a_machine_runs_hooks_and_drain_stops_its_member_and_leaves_it_stale()
     {
         var cluster = _fleet.Clusters[0];
