@@ -12,7 +12,7 @@ using ClusterKey = CapiUpgrade.Core.Upgrades.ClusterKey;
 namespace CapiUpgrade.Benchmarks;
 
 /// <summary>
-/// `engine [--clusters 200] [--nodes 3] [--etcd simulated|real] [--provision-delay-ms 0] [--jitter-percent 0] [--engine process|in-process] [--warmup 10] [--csv FILE]`:
+/// `engine [--clusters 200] [--nodes 3] [--etcd simulated|real] [--provision-delay-ms 0] [--jitter-percent 0] [--engine process|in-process] [--warmup 10] [--journal sqlite|postgresql=CONNECTION] [--csv FILE]`:
 /// upgrades every cluster of a simulated fleet concurrently in one engine (by default in a child process of its
 /// own, as in production, where the engine shares neither its thread pool nor its CPU time accounting with the
 /// API servers and etcd it drives; the two still share this machine's cores) and prints wall time, Machines replaced per second, API
@@ -68,7 +68,22 @@ public static class EngineBenchmark
         watchers.Add(WatchMachinesAsync(fleet.Management, nodeRefAt, deletionAt, stopWatches.Token));
 
         var servers = fleet.Clusters.Select(c => c.ApiServer.Requests).Prepend(fleet.Management.Requests).ToList();
-        var journal = Path.Combine(dir, "journal.db");
+        // The journal: a SQLite file (the default) or, with --journal postgresql=CONNECTION (a server, e.g.
+        // Host=127.0.0.1;Port=55432;Username=postgres as tests/run-all.sh starts it), a new database on it.
+        var journalArg = args.SkipWhile(a => a != "--journal").Skip(1).FirstOrDefault() ?? "sqlite";
+        string journal;
+        if (journalArg.StartsWith("postgresql=", StringComparison.Ordinal))
+        {
+            journal = EngineWorker.PostgresPrefix + await NewPostgresDatabaseAsync(journalArg["postgresql=".Length..]);
+            Console.WriteLine($"journal: PostgreSQL, database {new Npgsql.NpgsqlConnectionStringBuilder(journal[EngineWorker.PostgresPrefix.Length..]).Database}");
+        }
+        else if (journalArg == "sqlite")
+            journal = Path.Combine(dir, "journal.db");
+        else
+        {
+            Console.Error.WriteLine($"--journal {journalArg}: use sqlite (a file, the default) or postgresql=CONNECTION (a server to create the benchmark's database on)");
+            return 2;
+        }
         var keys = fleet.Clusters.Select(c => new ClusterKey(c.Namespace, c.Name)).ToList();
         var (warmupKeys, measuredKeys) = (keys[..warmupClusters], keys[warmupClusters..]);
         var child = new EngineWorker.ChildFigures();
@@ -185,6 +200,18 @@ public static class EngineBenchmark
             Console.WriteLine($"engine and simulated fleet in this process: CPU {worldCpu.TotalSeconds:F1} s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         return failed.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task<string> NewPostgresDatabaseAsync(string server)
+    {
+        var database = "capi_bench_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new Npgsql.NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {database}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
     }
 
     private static long WorkingSetMiB(Process p)

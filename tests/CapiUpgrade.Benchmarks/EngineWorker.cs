@@ -62,6 +62,9 @@ public static class EngineWorker
 {
     private const string DonePrefix = "#done ";
 
+    /// <summary>A journal argument that starts with this is a PostgreSQL connection string, otherwise a SQLite file.</summary>
+    public const string PostgresPrefix = "postgresql:";
+
     /// <summary>
     /// Upgrades the <paramref name="warmup"/> clusters in an engine in this process, yields
     /// <see cref="BenchProgress.WarmedUp"/> once they are all done, then upgrades the <paramref name="measured"/> ones
@@ -73,7 +76,10 @@ public static class EngineWorker
         await using var registry = new ManagementClusterRegistry();
         registry.Add(ManagementClusterAccess.FromKubeconfigFile(kubeconfig));
         var executors = new KubernetesStepExecutorFactory(registry);
-        await using var engine = await EngineHost.StartAsync(EnginePersistenceOptions.SqliteFile(journal), ct: ct);
+        var persistence = journal.StartsWith(PostgresPrefix, StringComparison.Ordinal)
+            ? EnginePersistenceOptions.Postgres(journal[PostgresPrefix.Length..])
+            : EnginePersistenceOptions.SqliteFile(journal);
+        await using var engine = await EngineHost.StartAsync(persistence, ct: ct);
         void Start(IEnumerable<ClusterKey> keys)
         {
             foreach (var key in keys)
