@@ -19,13 +19,14 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
 {
     private const string Target = "v1.30.2";
 
-    private static string Spec(string name, int budget, bool approval) => $"""
+    private static string Spec(string name, int budget, bool approval, string soak = "0s") => $"""
         name: {name}
         targetVersion: {Target}
         waves:
           - name: first
             count: 2
             maxConcurrent: 2
+            soak: {soak}
           - name: rest
             maxConcurrent: 2
             approval: {(approval ? "true" : "false")}
@@ -80,7 +81,7 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
         var kubeconfig = Path.Combine(directory, "management.kubeconfig");
         await fleet.WriteKubeconfigAsync(kubeconfig);
         var specFile = Path.Combine(directory, "campaign.yaml");
-        await File.WriteAllTextAsync(specFile, Spec("june", budget: 1, approval: true));
+        await File.WriteAllTextAsync(specFile, Spec("june", budget: 1, approval: true, soak: "6h"));
         string[] serveArgs = ["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", .. journalArgs];
 
         var service = await ServiceProcess.StartAsync(serveArgs, workingDirectory: directory);
@@ -100,7 +101,16 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
             await service.DisposeAsync();
             service = await ServiceProcess.StartAsync(serveArgs, workingDirectory: directory);
 
-            // The approval gate holds wave 1 while wave 0 finishes (after the restart).
+            // Wave 0 soaks for 6 hours after it finishes (after the restart); an operator ends the soak now.
+            await Until(service, async () => WaveState(await CampaignAsync(service, "june"), 0) == "Soaking",
+                TimeSpan.FromSeconds(120), "wave 0 soaks");
+            Assert.Equal("Pending", WaveState(await CampaignAsync(service, "june"), 1));
+            var soaking = await service.CliAsync("campaign", "show", "june");
+            Assert.Contains("campaign skip-soak june", soaking.Out);
+            var skipSoak = await service.CliAsync("campaign", "skip-soak", "june");
+            Assert.True(skipSoak.Code == 0, skipSoak.Err);
+
+            // The approval gate holds wave 1 after the soak.
             await Until(service, async () => WaveState(await CampaignAsync(service, "june"), 1) == "AwaitingApproval",
                 TimeSpan.FromSeconds(120), "wave 1 awaits approval");
             var held = await CampaignAsync(service, "june");
@@ -118,7 +128,7 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
             var done = await CampaignAsync(service, "june");
             Assert.All(done.GetProperty("clusters").EnumerateArray(), c => Assert.Equal("Succeeded", c.GetProperty("state").GetString()));
             var actions = done.GetProperty("actions").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
-            Assert.Equal(["start", "approve"], actions);
+            Assert.Equal(["start", "skip-soak", "approve"], actions);
             // The upgrade and campaign read models follow their own tags: the upgrades' last events may land a moment later.
             await Until(service, async () => Json((await service.CliAsync("upgrade", "list", "--campaign", "june", "-o", "json")).Out).EnumerateArray()
                 .Count(u => u.GetProperty("phase").GetString() == "Succeeded") == 6, TimeSpan.FromSeconds(30), "the read model shows 6 upgrades succeeded");

@@ -352,7 +352,7 @@ public static class CampaignStateMachine
                     lines.Add($"{label} awaits approval: `campaign approve {s.CampaignId}`");
                     break;
                 case WavePhase.Soaking:
-                    lines.Add($"{label} is soaking until {wave.SoakUntil:u}" + (wave.SoakUntil > now ? $" ({GoDuration.Format(wave.SoakUntil!.Value - now)} left)" : ""));
+                    lines.Add($"{label} is soaking until {wave.SoakUntil:u}" + (wave.SoakUntil > now ? $" ({GoDuration.Format(wave.SoakUntil!.Value - now)} left; `campaign skip-soak {s.CampaignId}` ends it now)" : ""));
                     break;
                 case WavePhase.Running:
                     var waiting = wave.Clusters.Select(c => s.Clusters[c]).Where(c => c.Status == ClusterStatus.Pending && !WindowOpen(c, now)).ToList();

@@ -67,6 +67,8 @@ public sealed class CampaignPalette(
                 var cluster = Upgrades.Clusters.Parse(invocation.Required("cluster")).EntityId;
                 return Done(await SendAsync(new CampaignProtocol.SkipCluster(invocation.Required("campaign"), cluster, invocation.User), cancellationToken), invocation);
             }
+            case "skip-soak":
+                return Done(await SendAsync(new CampaignProtocol.SkipSoak(invocation.Required("campaign"), invocation.User), cancellationToken), invocation);
             default:
                 throw new CommandException($"campaign {invocation.Spec.Name} is not implemented", 501);
         }

@@ -73,7 +73,7 @@ public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<Campa
         E.ClusterFailed x => ("ClusterFailed", $"{x.Cluster}: {x.Reason}"),
         E.ClusterTimedOut x => ("ClusterTimedOut", $"{x.Cluster}: {x.Reason}"),
         E.ClusterSkipped x => ("ClusterSkipped", $"{x.Cluster} by {x.By}"),
-        E.WaveCompleted x => ("WaveCompleted", $"wave {x.Wave}; soak until {x.SoakUntil:u}"),
+        E.WaveCompleted x => ("WaveCompleted", x.SoakUntil > x.At ? $"wave {x.Wave}; soak until {x.SoakUntil:u} (`campaign skip-soak {x.CampaignId}` ends it now)" : $"wave {x.Wave}"),
         E.WaveSoakSkipped x => ("WaveSoakSkipped", $"wave {x.Wave} by {x.By}"),
         E.WaveFinished x => ("WaveFinished", $"wave {x.Wave}"),
         E.Paused x => ("Paused", $"{(x.Automatic ? "automatically" : "by " + x.By)}: {x.Reason}"),

@@ -52,6 +52,7 @@ public static class CommandCatalog
             new("campaign", "approve", "pass the approval gate of the waiting wave (or of --wave N in advance)",
                 [Campaign(), new("wave", ArgumentKind.Option, "the wave number (0 is the first)"), Reason()]),
             new("campaign", "skip", "leave a cluster out of the campaign", [Campaign(), Cluster("the cluster to skip: [MANAGEMENT/]NAMESPACE/NAME"), Reason()]),
+            new("campaign", "skip-soak", "end the soak of the wave that finished now, and go on to the next wave", [Campaign(), Reason()]),
             new("campaign", "tail", "stream a campaign's events until Ctrl-C", [Campaign()], Streams: true),
         ]),
         new("upgrade", "cluster upgrades: what every upgrade is doing, and steering one",
