@@ -19,32 +19,23 @@ public sealed class FleetView(int lastEvents = 50, int tailBuffer = 1000)
     /// <summary>Events folded in so far (both tags).</summary>
     public long Applied { get { lock (_gate) return _applied; } }
 
-    public void UpdateUpgrade(string cluster, Func<UpgradeView, UpgradeView> change, EventLine? line)
-    {
-        Subscriber[] notify;
-        lock (_gate)
-        {
-            var current = _upgrades.TryGetValue(cluster, out var u) ? u : new UpgradeView { Cluster = cluster };
-            var next = change(current);
-            if (line is not null)
-                next = next with { LastEvents = Append(next.LastEvents, line), EventCount = next.EventCount + 1, UpdatedAt = line.At };
-            _upgrades[cluster] = next;
-            _applied++;
-            notify = line is null ? [] : _subscribers.ToArray();
-        }
-        Publish(notify, line);
-    }
+    public void UpdateUpgrade(string cluster, Func<UpgradeView, UpgradeView> change, EventLine? line) =>
+        Update(_upgrades, cluster, () => new UpgradeView { Cluster = cluster }, change, line);
 
-    public void UpdateCampaign(string campaignId, Func<CampaignView, CampaignView> change, EventLine? line)
+    public void UpdateCampaign(string campaignId, Func<CampaignView, CampaignView> change, EventLine? line) =>
+        Update(_campaigns, campaignId, () => new CampaignView { CampaignId = campaignId }, change, line);
+
+    /// <summary>Folds one change into a view (created when absent); with an event line, the line joins the view's last events and goes to the tail subscribers.</summary>
+    private void Update<TView>(Dictionary<string, TView> views, string key, Func<TView> create, Func<TView, TView> change, EventLine? line)
+        where TView : class, IEventLogView<TView>
     {
         Subscriber[] notify;
         lock (_gate)
         {
-            var current = _campaigns.TryGetValue(campaignId, out var c) ? c : new CampaignView { CampaignId = campaignId };
-            var next = change(current);
+            var next = change(views.TryGetValue(key, out var current) ? current : create());
             if (line is not null)
-                next = next with { LastEvents = Append(next.LastEvents, line), EventCount = next.EventCount + 1, UpdatedAt = line.At };
-            _campaigns[campaignId] = next;
+                next = next.WithEvent(line, Append(next.LastEvents, line));
+            views[key] = next;
             _applied++;
             notify = line is null ? [] : _subscribers.ToArray();
         }

@@ -20,8 +20,17 @@ public sealed record EventLine(
     public string Format() => $"{At:HH:mm:ss} {Key}{(UpgradeId is null ? "" : " " + UpgradeId)} {Type}: {Text}";
 }
 
+/// <summary>A view that keeps the last events of its journal stream (<see cref="FleetView"/> trims them).</summary>
+internal interface IEventLogView<out TSelf>
+{
+    IReadOnlyList<EventLine> LastEvents { get; }
+
+    /// <summary>This view with one more event: <paramref name="lastEvents"/> as its last events, one more counted, updated at the event's time.</summary>
+    TSelf WithEvent(EventLine line, IReadOnlyList<EventLine> lastEvents);
+}
+
 /// <summary>One cluster's upgrade, as the read model has it.</summary>
-public sealed record UpgradeView
+public sealed record UpgradeView : IEventLogView<UpgradeView>
 {
     public required string Cluster { get; init; }
     public string? UpgradeId { get; init; }
@@ -48,6 +57,9 @@ public sealed record UpgradeView
     public long EventCount { get; init; }
     public IReadOnlyList<OperatorAction> Actions { get; init; } = [];
     public IReadOnlyList<EventLine> LastEvents { get; init; } = [];
+
+    UpgradeView IEventLogView<UpgradeView>.WithEvent(EventLine line, IReadOnlyList<EventLine> lastEvents) =>
+        this with { LastEvents = lastEvents, EventCount = EventCount + 1, UpdatedAt = line.At };
 }
 
 /// <summary>One old control-plane Machine and its replacement.</summary>
@@ -58,7 +70,7 @@ public sealed record CampaignClusterView(string Cluster, int Wave, string State,
 public sealed record CampaignWaveView(int Index, string Name, string State, int Clusters, int MaxConcurrent, bool ApprovalRequired, string? ApprovedBy, DateTimeOffset? SoakUntil);
 
 /// <summary>One campaign, as the read model has it.</summary>
-public sealed record CampaignView
+public sealed record CampaignView : IEventLogView<CampaignView>
 {
     public required string CampaignId { get; init; }
     public string? Name { get; init; }
@@ -82,4 +94,7 @@ public sealed record CampaignView
     /// <summary>The campaign's state as the read model folded it (for explanations); not serialized.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public object? State { get; init; }
+
+    CampaignView IEventLogView<CampaignView>.WithEvent(EventLine line, IReadOnlyList<EventLine> lastEvents) =>
+        this with { LastEvents = lastEvents, EventCount = EventCount + 1, UpdatedAt = line.At };
 }
