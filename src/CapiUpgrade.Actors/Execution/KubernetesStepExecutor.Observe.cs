@@ -160,19 +160,31 @@ public sealed partial class KubernetesStepExecutor
             exempt.Add(ReplacementNameFor(request, m.OldMachine));
             if (m.Replacement is { } r) exempt.Add(r);
         }
-        var observation = (await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor)).Observation;
-        var blockers = SafetyCheck.Blockers(observation, exempt, _cluster.ToString());
-        var waited = TimeSpan.Zero;
-        for (var wait = GateConfirmAfter; blockers.Count > 0; wait *= 2)
+        IReadOnlyList<string> blockers = [];
+        await LookAgainWhileAsync(await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor), (observed, waited) =>
         {
-            if (waited > TimeSpan.Zero && (waited >= GatePatienceWithSlowMembers || !SafetyCheck.OnlyTimedOutMembersBlock(observation, exempt, _cluster.ToString())))
-                return new StepOutcome.Blocked(string.Join("; ", blockers));
+            blockers = SafetyCheck.Blockers(observed.Observation, exempt, _cluster.ToString());
+            return blockers.Count > 0 && (waited == TimeSpan.Zero
+                || waited < GatePatienceWithSlowMembers && SafetyCheck.OnlyTimedOutMembersBlock(observed.Observation, exempt, _cluster.ToString()));
+        }, withClaimAndOwners: false, ct);
+        return blockers.Count == 0 ? null : new StepOutcome.Blocked(string.Join("; ", blockers));
+    }
+
+    /// <summary>
+    /// Observes again, live, <see cref="GateConfirmAfter"/>, then twice as long, four times... after the last look,
+    /// while <paramref name="lookAgain"/> (given the last observation and the time waited so far) says so; the last observation.
+    /// </summary>
+    private async Task<Observed> LookAgainWhileAsync(Observed first, Func<Observed, TimeSpan, bool> lookAgain, bool withClaimAndOwners, CancellationToken ct)
+    {
+        var observed = first;
+        var waited = TimeSpan.Zero;
+        for (var wait = GateConfirmAfter; lookAgain(observed, waited); wait *= 2)
+        {
             await Task.Delay(wait, ct);
             waited += wait;
-            observation = (await ObserveAsync(ct)).Observation;
-            blockers = SafetyCheck.Blockers(observation, exempt, _cluster.ToString());
+            observed = await ObserveAsync(ct, withClaimAndOwners);
         }
-        return null;
+        return observed;
     }
 
     private static string ReplacementNameFor(StepRequest request, string oldMachine)
@@ -184,16 +196,10 @@ public sealed partial class KubernetesStepExecutor
 
     private async Task<StepOutcome> PreflightAsync(StepRequest request, CancellationToken ct)
     {
-        var observed = await ObserveAsync(ct, withClaimAndOwners: true);
         // etcd members that did not answer in time are asked again (2 s, 4 s, 8 s... apart, at most
         // GatePatienceWithSlowMembers) before the decider sees them unhealthy and pauses the upgrade.
-        var waited = TimeSpan.Zero;
-        for (var wait = GateConfirmAfter; observed.Observation.Members.Any(m => m.TimedOut) && waited < GatePatienceWithSlowMembers; wait *= 2)
-        {
-            await Task.Delay(wait, ct);
-            waited += wait;
-            observed = await ObserveAsync(ct, withClaimAndOwners: true);
-        }
+        var observed = await LookAgainWhileAsync(await ObserveAsync(ct, withClaimAndOwners: true),
+            (o, waited) => waited < GatePatienceWithSlowMembers && o.Observation.Members.Any(m => m.TimedOut), withClaimAndOwners: true, ct);
         var state = request.State;
         if (!KubernetesVersion.TryParse(state.TargetVersion, out var target, out var error))
             return new StepOutcome.Refused($"target version of upgrade {state.UpgradeId}: {error}");
