@@ -16,6 +16,8 @@ public static class ApiPaths
     public static string ConfigMaps(string ns) => $"/api/v1/namespaces/{ns}/configmaps";
     public static string Nodes() => "/api/v1/nodes";
     public static string Pods(string ns) => $"/api/v1/namespaces/{ns}/pods";
+    /// <summary>The mirror pod of a static pod: <c>kube-system/&lt;component&gt;-&lt;node&gt;</c>, as the kubelet names it.</summary>
+    public static string StaticPod(string component, string node) => $"{Pods("kube-system")}/{component}-{node}";
 
     /// <summary>The collection path of an object reference (apiVersion, kind) in a namespace.</summary>
     public static string ForReference(string apiVersion, string kind, string ns)

@@ -309,11 +309,10 @@ public sealed class MachineController : IAsyncDisposable
             foreach (var component in WorkloadObjects.StaticPodComponents)
             {
                 var ready = !StaticPodNotReady(clusterKey, name, component);
-                var pod = WorkloadObjects.StaticPod(component, name, version, etcdUrl, apiPort, ready, node);
-                await workload.CreateOrGetAsync(ApiPaths.Pods("kube-system"), pod, ct);
+                await workload.CreateOrGetAsync(ApiPaths.Pods("kube-system"), WorkloadObjects.StaticPod(component, name, version, etcdUrl, apiPort, ready, node), ct);
                 // The API server drops a created pod's status; the kubelet reports it as the container starts
                 // (kubeadm's join waits for the control-plane components before the node is done).
-                await workload.MergePatchAsync($"{ApiPaths.Pods("kube-system")}/{component}-{name}/status", new JsonObject { ["status"] = WorkloadObjects.PodStatus(ready) }, ct);
+                await workload.MergePatchAsync(ApiPaths.StaticPod(component, name) + "/status", new JsonObject { ["status"] = WorkloadObjects.PodStatus(ready) }, ct);
             }
         }
         var nodeReady = !_faults.Has(FaultKind.NodeNeverReady, clusterKey, name);
@@ -369,7 +368,7 @@ public sealed class MachineController : IAsyncDisposable
         if (Json.At(machine, "metadata", "labels", ManagementObjects.ControlPlaneLabel) is null) return;
         foreach (var component in WorkloadObjects.StaticPodComponents)
         {
-            var podPath = $"{ApiPaths.Pods("kube-system")}/{component}-{nodeName}";
+            var podPath = ApiPaths.StaticPod(component, nodeName);
             var pod = await workload.GetAsync(podPath, ct);
             if (pod is null) continue;
             var want = !StaticPodNotReady(clusterKey, name, component);
@@ -437,7 +436,7 @@ public sealed class MachineController : IAsyncDisposable
         if (nodeName is not null && workload is not null)
         {
             foreach (var component in WorkloadObjects.StaticPodComponents)
-                await workload.DeleteAsync($"{ApiPaths.Pods("kube-system")}/{component}-{nodeName}", cancellationToken: ct);
+                await workload.DeleteAsync(ApiPaths.StaticPod(component, nodeName), cancellationToken: ct);
             await workload.DeleteAsync($"{ApiPaths.Nodes()}/{nodeName}", cancellationToken: ct);
         }
 
