@@ -27,14 +27,15 @@ public sealed partial class ManagementClusterAccess
         options ??= KubernetesAccessOptions.Default;
         var client = CapiUpgrade.Kubernetes.Api.KubernetesClients.Create(configuration, options.RequestTimeout);
         var server = $"management cluster '{name}' ({configuration.Host})";
-        var resources = new Api.ResourceClient(client, Retries.RetryRunner.ForKubernetes(options.Api), server);
+        var retry = Retries.RetryRunner.ForKubernetes(options.Api);
+        var resources = new Api.ResourceClient(client, retry, server);
         var api = new ManagementCluster(name, resources, options.Api);
         // The shared watches get connections of their own, over HTTP/1.1 (one per watch). Over HTTP/2 every request of
         // every upgrade shares one connection with the watch streams, and at 200 clusters in lockstep the engine's
         // Machine watch fell 1,000+ events behind the API server; over its own HTTP/2 connection it fell further
         // behind (one stream's flow-control window); over HTTP/1.1 it keeps up (BENCHMARKS.md, engine).
         var watchClient = CapiUpgrade.Kubernetes.Api.KubernetesClients.Create(configuration, options.RequestTimeout, http11: true);
-        var watches = new Watching.SharedWatches(new Api.ResourceClient(watchClient, Retries.RetryRunner.ForKubernetes(options.Api), server), options.Watch);
+        var watches = new Watching.SharedWatches(new Api.ResourceClient(watchClient, retry, server), options.Watch);
         var workloads = new Workload.WorkloadClusters(api, options);
         var etcd = new Etcd.EtcdClusters(api, workloads, options);
         return new ManagementClusterAccess(api, watches, workloads, etcd, options, client, watchClient);
