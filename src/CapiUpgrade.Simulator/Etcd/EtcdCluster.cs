@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using CapiUpgrade.Simulator.Pki;
 using dotnet_etcd;
 using Etcdserverpb;
@@ -28,6 +29,7 @@ public abstract class EtcdCluster : IAsyncDisposable
 {
     private readonly Lazy<IssuedCertificate> _clientCertificate;
     private readonly Dictionary<string, ulong> _learnerIds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<EtcdClient>> _memberClients = new(StringComparer.Ordinal);
 
     protected EtcdCluster(string clusterName, CertificateAuthority ca)
     {
@@ -163,11 +165,10 @@ public abstract class EtcdCluster : IAsyncDisposable
             var target = running[attempt++ % running.Count];
             try
             {
-                using var client = EtcdClients.Connect(target.ClientUrl, Ca, ClientCertificate);
                 // A member still starting can accept the connection and answer nothing: bound each attempt.
-                return await call(client).WaitAsync(AttemptTimeout, cancellationToken);
+                return await call(MemberClient(target.ClientUrl)).WaitAsync(AttemptTimeout, cancellationToken);
             }
-            catch (Exception e) when (DateTime.UtcNow < deadline && (e is TimeoutException
+            catch (Exception e) when (ForgetMemberClient(target.ClientUrl) && DateTime.UtcNow < deadline && (e is TimeoutException
                 || (e is RpcException r && (r.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
                     // the member's connection broke before it answered (a member stopping resets its streams)
                     || (r.StatusCode == StatusCode.Internal && r.Status.DebugException is HttpRequestException or IOException)
@@ -176,6 +177,36 @@ public abstract class EtcdCluster : IAsyncDisposable
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
+        }
+    }
+
+    /// <summary>
+    /// The connection to one member that membership calls reuse, as kubeadm's join holds one etcd client for its
+    /// whole run: a connection per call had cost the simulated fleet a TLS handshake at both ends, four or five
+    /// per join, and at hundreds of joins a minute those handshakes took a large share of the machine.
+    /// </summary>
+    private EtcdClient MemberClient(string clientUrl) =>
+        _memberClients.GetOrAdd(clientUrl, url => new Lazy<EtcdClient>(() => EtcdClients.Connect(url, Ca, ClientCertificate))).Value;
+
+    /// <summary>
+    /// Drops a member's connection after a failed call, so the next attempt dials afresh (a restarted member, a
+    /// broken stream); it is closed once calls still in flight on it have had their time. Returns true: it runs
+    /// first in the retry's exception filter.
+    /// </summary>
+    private bool ForgetMemberClient(string clientUrl)
+    {
+        if (_memberClients.TryRemove(clientUrl, out var dropped) && dropped.IsValueCreated)
+            _ = Task.Delay(AttemptTimeout * 2).ContinueWith(_ => dropped.Value.Dispose(), TaskScheduler.Default);
+        return true;
+    }
+
+    /// <summary>Closes the members' connections kept for membership calls (when the cluster is disposed).</summary>
+    protected void CloseMemberClients()
+    {
+        foreach (var url in _memberClients.Keys)
+        {
+            if (_memberClients.TryRemove(url, out var client) && client.IsValueCreated)
+                client.Value.Dispose();
         }
     }
 

@@ -228,6 +228,7 @@ public sealed class RealEtcdCluster : EtcdCluster
 
     public override async ValueTask DisposeAsync()
     {
+        CloseMemberClients();
         List<Process> processes;
         lock (_members) processes = _members.Values.Select(m => m.Process).OfType<Process>().ToList();
         await Task.WhenAll(processes.Select(p => StopProcessAsync(p, CancellationToken.None)));

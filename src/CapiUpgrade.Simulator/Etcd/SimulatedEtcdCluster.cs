@@ -98,6 +98,7 @@ public sealed class SimulatedEtcdCluster : EtcdCluster
 
     public override ValueTask DisposeAsync()
     {
+        CloseMemberClients();
         foreach (var member in Membership.Members) Membership.Stop(member.Name);
         return ValueTask.CompletedTask;
     }
