@@ -121,13 +121,13 @@ public sealed partial class KubernetesStepExecutor
                 {
                     waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
                     if (early is null || DateTimeOffset.UtcNow - earlyAt >= EarlyEtcdCheckFreshFor && early.IsCompleted)
-                        (early, earlyAt) = (EtcdHealthAsync(ct), DateTimeOffset.UtcNow);
+                        (early, earlyAt) = (EtcdHealthAsync(ct, EtcdUrlsOn(pods.Values, nodeName)), DateTimeOffset.UtcNow);
                 }
                 else
                 {
                     // etcd has no membership watch: it is asked only once the Node is Ready (one health check,
                     // reused by the next step's gate), then every EtcdRecheck until the member is a voter.
-                    var health = early is not null && DateTimeOffset.UtcNow - earlyAt < EarlyEtcdCheckFreshFor ? await early : await EtcdHealthAsync(ct);
+                    var health = early is not null && DateTimeOffset.UtcNow - earlyAt < EarlyEtcdCheckFreshFor ? await early : await EtcdHealthAsync(ct, EtcdUrlsOn(pods.Values, nodeName));
                     early = null;
                     if (EtcdMemberPending(health, nodeName) is not { } pending)
                         return ReplacementReady(name, nodeName);
@@ -148,6 +148,10 @@ public sealed partial class KubernetesStepExecutor
             _ = early?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
+
+    /// <summary>The client URLs the etcd static pod on <paramref name="nodeName"/> advertises: where the replacement's member answers.</summary>
+    private static IReadOnlyCollection<string> EtcdUrlsOn(IEnumerable<PodInfo> pods, string nodeName) =>
+        pods.Where(p => p.NodeName == nodeName && p.Component == "etcd").SelectMany(p => p.EtcdClientUrls).ToList();
 
     /// <summary>What the wait still needs from etcd for the member named <paramref name="name"/>, or null when it is a promoted, healthy voter.</summary>
     private static string? EtcdMemberPending(EtcdHealthReport health, string name) =>

@@ -37,9 +37,11 @@ public sealed partial class KubernetesStepExecutor
     /// etcd health through the cluster's shared connection. A connection whose endpoints all fail re-reads
     /// them from the etcd static pods by itself (the adapter's reseed), so a failure needs no reconnect here.
     /// </summary>
-    private async Task<EtcdHealthReport> EtcdHealthAsync(CancellationToken ct)
+    /// <param name="alsoAsk">Client URLs where a member that joined since the last check is expected (its etcd pod's), asked beside the member list.</param>
+    /// <param name="ct">Cancels the check.</param>
+    private async Task<EtcdHealthReport> EtcdHealthAsync(CancellationToken ct, IReadOnlyCollection<string>? alsoAsk = null)
     {
-        var report = await (await EtcdAsync(ct)).CheckHealthAsync(ct);
+        var report = await (await EtcdAsync(ct)).CheckHealthAsync(alsoAsk ?? [], ct);
         Volatile.Write(ref _lastHealth, new TimedHealth(report, DateTimeOffset.UtcNow));
         return report;
     }

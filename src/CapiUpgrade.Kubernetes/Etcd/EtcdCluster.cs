@@ -77,15 +77,26 @@ public sealed class EtcdCluster : IEtcdCluster
     }
 
     /// <inheritdoc />
-    public async Task<EtcdHealthReport> CheckHealthAsync(CancellationToken cancellationToken)
+    public Task<EtcdHealthReport> CheckHealthAsync(CancellationToken cancellationToken) => CheckHealthAsync([], cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<EtcdHealthReport> CheckHealthAsync(IReadOnlyCollection<string> alsoAsk, CancellationToken cancellationToken)
     {
-        // Two round trips, not four: alarms beside the member list, each member's read beside its status.
+        // One round trip where it can be: the members known from the last member list, and any endpoint the
+        // caller expects a new member at, are asked for their status and a read beside the member list and the
+        // alarms; only a member the list names at an endpoint nobody asked yet is asked after it. The verdict
+        // is the same as asking after the list: every listed member is judged by its own endpoint's answer.
         var alarmsTask = ListAlarmsAsync(cancellationToken);
+        var probes = new Dictionary<string, Task<MemberProbe>>(StringComparer.Ordinal);
+        foreach (var endpoint in _endpoints.Concat(alsoAsk))
+        {
+            if (!probes.ContainsKey(endpoint)) probes[endpoint] = ProbeAsync(endpoint, cancellationToken);
+        }
         EtcdMemberHealth[] health;
         try
         {
             var members = await ListMembersAsync(cancellationToken);
-            health = await Task.WhenAll(members.Select(m => MemberHealthAsync(m, cancellationToken)));
+            health = await Task.WhenAll(members.Select(m => MemberHealthAsync(m, probes, cancellationToken)));
         }
         catch
         {
@@ -106,32 +117,56 @@ public sealed class EtcdCluster : IEtcdCluster
         return new EtcdHealthReport(health, alarms, leaderId);
     }
 
-    private async Task<EtcdMemberHealth> MemberHealthAsync(EtcdMember member, CancellationToken ct)
+    /// <summary>What one endpoint answered: its Status (or the call's failure) and a linearizable read's failure, if any.</summary>
+    private sealed record MemberProbe(string Endpoint, StatusResponse? Status, Exception? StatusError, Exception? ReadError);
+
+    /// <summary>
+    /// Status and, like `etcdctl endpoint health`, a linearizable read (it needs the member to reach quorum)
+    /// at one endpoint, side by side. Failures are returned, never thrown, so a probe nobody uses is still observed.
+    /// </summary>
+    private async Task<MemberProbe> ProbeAsync(string endpoint, CancellationToken ct)
+    {
+        EtcdClient client;
+        try
+        {
+            client = ClientFor(endpoint);
+        }
+        catch (Exception e) when (IsCallFailure(e))
+        {
+            return new MemberProbe(endpoint, null, e, null);
+        }
+        var read = ReadAsync(client, ct);
+        try
+        {
+            var status = await client.StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: ct);
+            return new MemberProbe(endpoint, status, null, await read);
+        }
+        catch (Exception e) when (IsCallFailure(e))
+        {
+            await read;
+            return new MemberProbe(endpoint, null, e, null);
+        }
+    }
+
+    private static bool IsCallFailure(Exception e) => e is RpcException or HttpRequestException or IOException or InvalidOperationException;
+
+    private async Task<EtcdMemberHealth> MemberHealthAsync(EtcdMember member, IReadOnlyDictionary<string, Task<MemberProbe>> probes, CancellationToken ct)
     {
         var endpoint = EndpointOf(member);
         if (endpoint is null)
             return new EtcdMemberHealth(member, null, false, false, 0, 0, 0, "it has no client URL (added but not started?)");
-        try
-        {
-            var client = ClientFor(endpoint);
-            // Like `etcdctl endpoint health`: a linearizable read needs the member to reach quorum. A learner
-            // serves none, so the read goes beside the status only for a member the list calls a voter.
-            var read = member.IsLearner ? null : ReadAsync(client, ct);
-            var status = await client.StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: ct);
-            var readError = read is null ? null : await read;
-            if (status.Errors.Count > 0)
-                return new EtcdMemberHealth(member, endpoint, false, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, string.Join("; ", status.Errors));
-            if (status.Leader == 0)
-                return new EtcdMemberHealth(member, endpoint, false, false, 0, status.RaftTerm, status.RaftIndex, "it knows no leader");
-            // A member promoted in the list but not yet on itself serves no linearizable read: not an error.
-            if (readError is not null && !status.IsLearner)
-                return new EtcdMemberHealth(member, endpoint, false, false, status.Leader, status.RaftTerm, status.RaftIndex, $"{endpoint}: {Message(readError)}", IsDeadlineExceeded(readError));
-            return new EtcdMemberHealth(member with { IsLearner = member.IsLearner || status.IsLearner }, endpoint, true, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, null);
-        }
-        catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)
-        {
-            return new EtcdMemberHealth(member, endpoint, false, false, 0, 0, 0, $"{endpoint}: {Message(e)}", IsDeadlineExceeded(e));
-        }
+        var probe = await (probes.TryGetValue(endpoint, out var asked) ? asked : ProbeAsync(endpoint, ct));
+        if (probe.Status is not { } status)
+            return new EtcdMemberHealth(member, endpoint, false, false, 0, 0, 0, $"{endpoint}: {Message(probe.StatusError!)}", IsDeadlineExceeded(probe.StatusError!));
+        if (status.Errors.Count > 0)
+            return new EtcdMemberHealth(member, endpoint, false, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, string.Join("; ", status.Errors));
+        if (status.Leader == 0)
+            return new EtcdMemberHealth(member, endpoint, false, false, 0, status.RaftTerm, status.RaftIndex, "it knows no leader");
+        // A learner serves no linearizable read: its read's failure says nothing, whether the list or the member
+        // itself (promoted in the list, not yet on itself) calls it a learner.
+        if (probe.ReadError is { } readError && !member.IsLearner && !status.IsLearner)
+            return new EtcdMemberHealth(member, endpoint, false, false, status.Leader, status.RaftTerm, status.RaftIndex, $"{endpoint}: {Message(readError)}", IsDeadlineExceeded(readError));
+        return new EtcdMemberHealth(member with { IsLearner = member.IsLearner || status.IsLearner }, endpoint, true, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, null);
     }
 
     private static bool IsDeadlineExceeded(Exception e) => e is RpcException { StatusCode: StatusCode.DeadlineExceeded };
@@ -144,7 +179,7 @@ public sealed class EtcdCluster : IEtcdCluster
             await client.GetAsync(new RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("health") }, deadline: Deadline(), cancellationToken: ct);
             return null;
         }
-        catch (Exception e) when (e is RpcException or HttpRequestException or IOException or InvalidOperationException)
+        catch (Exception e) when (IsCallFailure(e))
         {
             return e;
         }

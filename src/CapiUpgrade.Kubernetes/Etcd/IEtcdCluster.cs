@@ -23,6 +23,13 @@ public interface IEtcdCluster : IAsyncDisposable
     /// <summary>Member list, Status of every member at its own endpoint, and alarms.</summary>
     Task<EtcdHealthReport> CheckHealthAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// As <see cref="CheckHealthAsync(CancellationToken)"/>, asking <paramref name="alsoAsk"/> (client URLs where a
+    /// member that joined since the last check is expected, e.g. from its etcd static pod) beside the member
+    /// list, so that its status costs no second round trip. An endpoint the list does not name is ignored.
+    /// </summary>
+    Task<EtcdHealthReport> CheckHealthAsync(IReadOnlyCollection<string> alsoAsk, CancellationToken cancellationToken);
+
     /// <summary>Active alarms.</summary>
     Task<IReadOnlyList<EtcdAlarm>> ListAlarmsAsync(CancellationToken cancellationToken);
 

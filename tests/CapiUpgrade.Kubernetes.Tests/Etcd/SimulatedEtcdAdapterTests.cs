@@ -69,6 +69,42 @@ public sealed class SimulatedEtcdAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_member_asked_at_its_pods_endpoint_beside_the_list_is_judged_as_one_asked_after_it()
+    {
+        // Both connections last looked before m-3 joined: one is told where m-3 answers (as the engine's wait is,
+        // from the etcd pod's annotation), with an endpoint no member has; the other finds m-3 in the list only.
+        await using var hinted = EtcdAdapterScenarios.Connect(_etcd);
+        await using var plain = EtcdAdapterScenarios.Connect(_etcd);
+        Assert.Equal(3, (await hinted.CheckHealthAsync(CancellationToken.None)).Members.Count);
+        Assert.Equal(3, (await plain.CheckHealthAsync(CancellationToken.None)).Members.Count);
+        var id = await _etcd.AddLearnerAsync("m-3");
+        await _etcd.StartMemberAsync("m-3");
+        var url = _etcd.ClientUrlOf("m-3")!;
+        string[] alsoAsk = [url, "https://127.0.0.1:1"];
+
+        // A learner serves no linearizable read: asked before the list said "learner", its failed read is no fault.
+        var learner = await hinted.CheckHealthAsync(alsoAsk, CancellationToken.None);
+        var learnerPlain = await plain.CheckHealthAsync(CancellationToken.None);
+        foreach (var report in new[] { learner, learnerPlain })
+        {
+            Assert.Equal(4, report.Members.Count);
+            var m3 = report.Members.Single(m => m.Member.Id == id);
+            Assert.True(m3.Member.IsLearner);
+            Assert.True(m3.Healthy, m3.Error);
+            Assert.Equal(url, m3.Endpoint);
+            Assert.Contains("learner", report.Describe());
+        }
+
+        await hinted.PromoteMemberAsync(id, CancellationToken.None);
+        var voter = await hinted.CheckHealthAsync(alsoAsk, CancellationToken.None);
+        Assert.True(voter.AllHealthy, voter.Describe());
+        Assert.Equal(4, voter.Members.Count);
+        Assert.DoesNotContain(voter.Members, m => m.Endpoint == "https://127.0.0.1:1");
+        Assert.False(voter.Members.Single(m => m.Member.Id == id).Member.IsLearner);
+        Assert.Equal(voter.LeaderId, (await plain.CheckHealthAsync(CancellationToken.None)).LeaderId);
+    }
+
+    [Fact]
     public async Task A_connection_needs_the_clusters_own_CA()
     {
         var foreign = CertificateAuthority.Create("foreign-ca", TestKeys.Pool);
