@@ -88,6 +88,7 @@ public static class EngineBenchmark
         var (warmupKeys, measuredKeys) = (keys[..warmupClusters], keys[warmupClusters..]);
         var child = new EngineWorker.ChildFigures();
         var worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var worldGc = GcFigures.Now();
         var wall = Stopwatch.StartNew();
         var progress = engineMode == "process"
             ? EngineWorker.ChildProcessAsync(kubeconfig, journal, warmupKeys, measuredKeys, "v1.30.2", child)
@@ -97,15 +98,24 @@ public static class EngineBenchmark
         var readySeenAt = new Dictionary<(string, string), DateTimeOffset>();
         var replacementNode = new Dictionary<(string, string), string>();
         var lastReport = Stopwatch.StartNew();
-        using var stallProbe = new Timer(_ => Console.WriteLine($"  [{wall.Elapsed.TotalSeconds:F0} s] threads {ThreadPool.ThreadCount} ({ThreadPool.PendingWorkItemCount} queued), "
-            + $"management watch backlog: {string.Join(" ", fleet.Management.Store.WatchBacklog().Select(b => $"{b.Resource}:{b.Pending}"))}"), null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(20));
+        var lastProgress = Stopwatch.StartNew();
+        using var stallProbe = new Timer(_ =>
+        {
+            Console.WriteLine($"  [{wall.Elapsed.TotalSeconds:F0} s] threads {ThreadPool.ThreadCount} ({ThreadPool.PendingWorkItemCount} queued), "
+                              + $"management watch backlog: {string.Join(" ", fleet.Management.Store.WatchBacklog().Select(b => $"{b.Resource}:{b.Pending}"))}");
+            // No progress for a while: say what the simulated Machine controller last failed at.
+            if (lastProgress.Elapsed > TimeSpan.FromSeconds(30))
+                foreach (var error in fleet.Controller.Errors.TakeLast(5)) Console.WriteLine($"    machine controller: {error}");
+        }, null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(20));
         var latest = new Dictionary<string, BenchProgress>();
         await foreach (var p in progress)
         {
+            lastProgress.Restart();
             if (p.IsWarmedUpMarker)
             {
                 foreach (var counter in servers) counter.Reset();
                 worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
+                worldGc = GcFigures.Now();
                 wall.Restart();
                 Console.WriteLine($"  engine warmed up ({warmupClusters} clusters upgraded); measuring");
                 continue;
@@ -193,8 +203,8 @@ public static class EngineBenchmark
         worldCpu = Process.GetCurrentProcess().TotalProcessorTime - worldCpu;
         if (engineMode == "process")
         {
-            Console.WriteLine($"engine process: CPU {child.CpuSeconds:F1} s ({child.CpuSeconds / Math.Max(1, replaced) * 1000:F0} ms per replaced Machine, {child.CpuSeconds / wall.Elapsed.TotalSeconds * 100:F0}% of one core), peak working set {child.PeakWorkingSetMiB} MiB");
-            Console.WriteLine($"simulated fleet (this process): CPU {worldCpu.TotalSeconds:F1} s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB");
+            Console.WriteLine($"engine process: CPU {child.CpuSeconds:F1} s ({child.CpuSeconds / Math.Max(1, replaced) * 1000:F0} ms per replaced Machine, {child.CpuSeconds / wall.Elapsed.TotalSeconds * 100:F0}% of one core), peak working set {child.PeakWorkingSetMiB} MiB, {child.Gc?.Describe()}");
+            Console.WriteLine($"simulated fleet (this process): CPU {worldCpu.TotalSeconds:F1} s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB, {GcFigures.Now().Since(worldGc).Describe()}");
         }
         else
             Console.WriteLine($"engine and simulated fleet in this process: CPU {worldCpu.TotalSeconds:F1} s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");

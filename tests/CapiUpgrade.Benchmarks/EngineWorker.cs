@@ -123,15 +123,16 @@ public static class EngineWorker
         var clusters = args[4..].Select(a => a.Split('/')).Select(p => new ClusterKey(p[0], p[1])).ToList();
         var warmup = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
         var cpu = TimeSpan.Zero;
+        var gc = GcFigures.Now();
         await using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
         await foreach (var p in InProcessAsync(args[0], args[1], clusters[..warmup], clusters[warmup..], args[2]))
         {
-            if (p.IsWarmedUpMarker) cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            if (p.IsWarmedUpMarker) (cpu, gc) = (Process.GetCurrentProcess().TotalProcessorTime, GcFigures.Now());
             await stdout.WriteLineAsync(JsonSerializer.Serialize(p));
             await stdout.FlushAsync();
         }
         var self = Process.GetCurrentProcess();
-        await stdout.WriteLineAsync(FormattableString.Invariant($"{DonePrefix}{(self.TotalProcessorTime - cpu).TotalSeconds:F1} {self.PeakWorkingSet64 / (1024 * 1024)}"));
+        await stdout.WriteLineAsync(FormattableString.Invariant($"{DonePrefix}{(self.TotalProcessorTime - cpu).TotalSeconds:F1} {self.PeakWorkingSet64 / (1024 * 1024)} {GcFigures.Now().Since(gc)}"));
         await stdout.FlushAsync();
         return 0;
     }
@@ -141,6 +142,7 @@ public static class EngineWorker
     {
         public double CpuSeconds { get; set; } = double.NaN;
         public long PeakWorkingSetMiB { get; set; }
+        public GcFigures? Gc { get; set; }
         public Process? Process { get; set; }
     }
 
@@ -167,6 +169,7 @@ public static class EngineWorker
                     var parts = line[DonePrefix.Length..].Split(' ');
                     figures.CpuSeconds = double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
                     figures.PeakWorkingSetMiB = long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+                    figures.Gc = GcFigures.Parse(parts[2]);
                     break;
                 }
                 if (line.StartsWith('{') && JsonSerializer.Deserialize<BenchProgress>(line) is { } p)
@@ -179,4 +182,26 @@ public static class EngineWorker
             if (!child.HasExited) child.Kill(entireProcessTree: true);
         }
     }
+}
+
+/// <summary>Garbage collections and their total pause time, from a start point: what the collector cost a process.</summary>
+public sealed record GcFigures(double PauseMs, int Gen0, int Gen1, int Gen2)
+{
+    public static GcFigures Now() =>
+        new(GC.GetTotalPauseDuration().TotalMilliseconds, GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+
+    public GcFigures Since(GcFigures start) => new(PauseMs - start.PauseMs, Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2);
+
+    /// <summary>One token, for the worker's last line.</summary>
+    public override string ToString() => FormattableString.Invariant($"{PauseMs:F0}/{Gen0}/{Gen1}/{Gen2}");
+
+    public static GcFigures Parse(string token)
+    {
+        var p = token.Split('/');
+        var i = System.Globalization.CultureInfo.InvariantCulture;
+        return new GcFigures(double.Parse(p[0], i), int.Parse(p[1], i), int.Parse(p[2], i), int.Parse(p[3], i));
+    }
+
+    /// <summary>For the report: pause time and collections by generation.</summary>
+    public string Describe() => FormattableString.Invariant($"GC paused {PauseMs:F0} ms in {Gen0} collections (gen1 {Gen1}, gen2 {Gen2})");
 }
