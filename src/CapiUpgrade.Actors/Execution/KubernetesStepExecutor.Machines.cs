@@ -103,6 +103,16 @@ public sealed partial class KubernetesStepExecutor
         foreach (var p in workloadWatch.Pods) pods.TryAdd(p.Name, p);
 
         var waitingFor = "its Machine";
+        // The replacement's etcd member answers at its pod's client URLs: that connection (a TLS handshake) is
+        // opened as soon as the pod is seen, while the Node is not yet Ready, not by the check that ends the wait.
+        IReadOnlyCollection<string> warmed = [];
+        void WarmUp(string nodeName)
+        {
+            var urls = EtcdUrlsOn(pods.Values, nodeName);
+            if (urls.Count == 0 || urls.All(warmed.Contains)) return;
+            warmed = urls;
+            _ = WarmUpEtcdAsync(urls, ct);
+        }
         // Once the Node is Ready, etcd is asked beside the wait for the static pods' events (a separate watch
         // stream that may trail the Node's): the answer is used if it is still fresh when the pods are Ready.
         Task<EtcdHealthReport>? early = null;
@@ -116,10 +126,15 @@ public sealed partial class KubernetesStepExecutor
                 else if (MachineJson.Phase(m) == "Failed")
                     return new StepOutcome.TimedOut($"replacement Machine {_key.Namespace}/{name} of {oldName} failed: {MachineJson.FailureReason(m) ?? "phase Failed"}");
                 else if (MachineJson.NodeName(m, nodes.Values) is not { } nodeName) waitingFor = $"Machine {name} to get a Node (status.nodeRef)";
-                else if (!nodes.TryGetValue(nodeName, out var node) || !node.Ready) waitingFor = $"Node {nodeName} to be Ready";
+                else if (!nodes.TryGetValue(nodeName, out var node) || !node.Ready)
+                {
+                    waitingFor = $"Node {nodeName} to be Ready";
+                    WarmUp(nodeName);
+                }
                 else if (WorkloadParsing.MissingReadyStaticPods(pods.Values, nodeName) is { Count: > 0 } missing)
                 {
                     waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
+                    WarmUp(nodeName);
                     if (early is null || DateTimeOffset.UtcNow - earlyAt >= EarlyEtcdCheckFreshFor && early.IsCompleted)
                         (early, earlyAt) = (EtcdHealthAsync(ct, EtcdUrlsOn(pods.Values, nodeName)), DateTimeOffset.UtcNow);
                 }

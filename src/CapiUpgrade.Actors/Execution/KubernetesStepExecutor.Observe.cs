@@ -46,6 +46,19 @@ public sealed partial class KubernetesStepExecutor
         return report;
     }
 
+    /// <summary>Opens connections to where a new member is expected; never fails (the health check that follows judges).</summary>
+    private async Task WarmUpEtcdAsync(IReadOnlyCollection<string> endpoints, CancellationToken ct)
+    {
+        try
+        {
+            await (await EtcdAsync(ct)).WarmUpAsync(endpoints, ct);
+        }
+        catch (Exception)
+        {
+            // Connecting to the cluster's etcd failed: the wait's own check reports it.
+        }
+    }
+
     /// <summary>
     /// How old the last etcd health report may be for a writing step's gate to use it instead of asking etcd
     /// again: the gate right after a wait that ended on a live check (the old Machine's delete right after the

@@ -117,6 +117,20 @@ public sealed class EtcdCluster : IEtcdCluster
         return new EtcdHealthReport(health, alarms, leaderId);
     }
 
+    /// <inheritdoc />
+    public Task WarmUpAsync(IReadOnlyCollection<string> endpoints, CancellationToken cancellationToken) =>
+        Task.WhenAll(endpoints.Select(async endpoint =>
+        {
+            try
+            {
+                await ClientFor(endpoint).StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
+            }
+            catch (Exception e) when (IsCallFailure(e) || e is OperationCanceledException)
+            {
+                // The member may not answer yet: the health check that follows says so.
+            }
+        }));
+
     /// <summary>What one endpoint answered: its Status (or the call's failure) and a linearizable read's failure, if any.</summary>
     private sealed record MemberProbe(string Endpoint, StatusResponse? Status, Exception? StatusError, Exception? ReadError);
 

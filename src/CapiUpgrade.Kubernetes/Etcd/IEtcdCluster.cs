@@ -30,6 +30,12 @@ public interface IEtcdCluster : IAsyncDisposable
     /// </summary>
     Task<EtcdHealthReport> CheckHealthAsync(IReadOnlyCollection<string> alsoAsk, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Opens the connections to <paramref name="endpoints"/> (where a new member is expected) with one Status call
+    /// each, so that a later check does not pay for their TLS handshakes. Failures are ignored: the check judges.
+    /// </summary>
+    Task WarmUpAsync(IReadOnlyCollection<string> endpoints, CancellationToken cancellationToken);
+
     /// <summary>Active alarms.</summary>
     Task<IReadOnlyList<EtcdAlarm>> ListAlarmsAsync(CancellationToken cancellationToken);
 
