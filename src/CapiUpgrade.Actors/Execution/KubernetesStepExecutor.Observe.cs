@@ -62,7 +62,7 @@ public sealed partial class KubernetesStepExecutor
     /// <summary>
     /// How old the last etcd health report may be for a writing step's gate to use it instead of asking etcd
     /// again: the gate right after a wait that ended on a live check (the old Machine's delete right after the
-    /// replacement's member was seen promoted) saves two round trips. Steps that change etcd membership or
+    /// replacement's member was seen promoted) saves a round trip to every member. Steps that change etcd membership or
     /// leadership (member remove, leader move, stale-member cleanup) always ask live.
     /// </summary>
     private static readonly TimeSpan GateMayReuseEtcdFor = TimeSpan.FromSeconds(1);
