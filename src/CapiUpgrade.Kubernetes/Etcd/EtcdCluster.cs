@@ -123,7 +123,7 @@ public sealed class EtcdCluster : IEtcdCluster
         {
             try
             {
-                await ClientFor(endpoint).StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
+                await DeadlineAsRpc(ClientFor(endpoint).StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: cancellationToken), cancellationToken);
             }
             catch (Exception e) when (IsCallFailure(e) || e is OperationCanceledException)
             {
@@ -152,7 +152,7 @@ public sealed class EtcdCluster : IEtcdCluster
         var read = ReadAsync(client, ct);
         try
         {
-            var status = await client.StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: ct);
+            var status = await DeadlineAsRpc(client.StatusAsync(new StatusRequest(), deadline: Deadline(), cancellationToken: ct), ct);
             return new MemberProbe(endpoint, status, null, await read);
         }
         catch (Exception e) when (IsCallFailure(e))
@@ -190,7 +190,7 @@ public sealed class EtcdCluster : IEtcdCluster
     {
         try
         {
-            await client.GetAsync(new RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("health") }, deadline: Deadline(), cancellationToken: ct);
+            await DeadlineAsRpc(client.GetAsync(new RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("health") }, deadline: Deadline(), cancellationToken: ct), ct);
             return null;
         }
         catch (Exception e) when (IsCallFailure(e))
@@ -228,7 +228,7 @@ public sealed class EtcdCluster : IEtcdCluster
                 ?? throw new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader"));
             if (leader.Endpoint is null)
                 throw new RpcException(new Status(StatusCode.Unavailable, "etcdserver: leader has no client URL"));
-            await ClientFor(leader.Endpoint).MoveLeaderAsync(new MoveLeaderRequest { TargetID = targetMemberId }, deadline: Deadline(TimeSpan.FromSeconds(15)), cancellationToken: ct);
+            await DeadlineAsRpc(ClientFor(leader.Endpoint).MoveLeaderAsync(new MoveLeaderRequest { TargetID = targetMemberId }, deadline: Deadline(TimeSpan.FromSeconds(15)), cancellationToken: ct), ct);
             moved = true;
             return true;
         }, cancellationToken, "move leader");
@@ -330,8 +330,26 @@ public sealed class EtcdCluster : IEtcdCluster
             if (candidates.Count == 0)
                 throw new EtcdOperationException($"{what} on {Where}: no endpoint left to ask.");
             var endpoint = candidates[(int)((uint)Interlocked.Increment(ref _rotation) % (uint)candidates.Count)];
-            return await call(ClientFor(endpoint), Deadline(), ct);
+            return await DeadlineAsRpc(call(ClientFor(endpoint), Deadline(), ct), ct);
         }, cancellationToken, what);
+    }
+
+    /// <summary>
+    /// dotnet-etcd's channels report a call whose deadline passed as an OperationCanceledException, as they do a
+    /// cancelled caller. Said as etcd's own DeadlineExceeded instead, a member that answers too late is what it is
+    /// to the retries (another member is tried) and to the health check (a member that timed out), and not an
+    /// upgrade step cancelled from outside. A cancellation of <paramref name="ct"/> stays one.
+    /// </summary>
+    private static async Task<T> DeadlineAsRpc<T>(Task<T> call, CancellationToken ct)
+    {
+        try
+        {
+            return await call;
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, "no answer before the call's deadline", e));
+        }
     }
 
     private EtcdRetry Runner() => new(_retry, Where);
