@@ -56,4 +56,20 @@ public sealed class ConfigurationTests
 
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public async Task A_SQLite_journal_is_write_ahead_logged_with_its_snapshots_in_a_file_beside_it()
+    {
+        // As capi-upgrade run's: readers (the read model, upgrade list) do not block the journal's writer, and a
+        // snapshot's write does not hold the journal's file.
+        await using var service = await RunningService.StartAsync();
+        var journal = Path.Combine(service.Directory, "journal.db");
+
+        Assert.True(File.Exists(Path.Combine(service.Directory, "journal.snapshots.db")));
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={journal};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", await command.ExecuteScalarAsync() as string, ignoreCase: true);
+    }
 }

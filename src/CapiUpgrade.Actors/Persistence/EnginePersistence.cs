@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Persistence.Hosting;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Hosting;
 using CapiUpgrade.Core.Upgrades;
@@ -81,7 +82,16 @@ public static class EnginePersistenceExtensions
     /// Journal, snapshot store and query journal on Akka.Persistence.Sql (SQLite file or PostgreSQL), tables
     /// created on first use; cluster-upgrade events tagged through <see cref="ClusterUpgradeEventTagger"/>.
     /// </summary>
-    public static AkkaConfigurationBuilder WithUpgradeJournal(this AkkaConfigurationBuilder builder, EnginePersistenceOptions options)
+    public static AkkaConfigurationBuilder WithUpgradeJournal(this AkkaConfigurationBuilder builder, EnginePersistenceOptions options) =>
+        builder.WithSqlJournal(options, journal => journal.AddWriteEventAdapter<ClusterUpgradeEventTagger>("cluster-upgrade-tagger", new[] { typeof(IClusterUpgradeEvent) }));
+
+    /// <summary>
+    /// Journal, snapshot store and query journal on Akka.Persistence.Sql, tables created on first use, the tag
+    /// table for read models; <paramref name="eventAdapters"/> registers the write event adapters (the tags). A
+    /// SQLite journal gets write-ahead logging, one writer and a snapshots file of its own (see
+    /// <see cref="PrepareSqliteFiles"/>): what `capi-upgrade run` and `capi-upgrade serve` both journal through.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithSqlJournal(this AkkaConfigurationBuilder builder, EnginePersistenceOptions options, Action<AkkaPersistenceJournalBuilder> eventAdapters)
     {
         var (connectionString, providerName) = options.Resolve();
         var sqlite = options.Provider == EnginePersistenceOptions.Sqlite;
@@ -97,7 +107,7 @@ public static class EnginePersistenceExtensions
             providerName: providerName,
             autoInitialize: true,
             tagStorageMode: TagMode.TagTable,
-            journalBuilder: journal => journal.AddWriteEventAdapter<ClusterUpgradeEventTagger>("cluster-upgrade-tagger", new[] { typeof(IClusterUpgradeEvent) }));
+            journalBuilder: eventAdapters);
         if (sqlite)
         {
             // After WithSqlPersistence, so that this connection string wins over the one it set.

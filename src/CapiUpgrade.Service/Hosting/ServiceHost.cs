@@ -7,6 +7,7 @@ using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using CapiUpgrade.Actors.ClusterUpgrade;
 using CapiUpgrade.Actors.Execution;
+using CapiUpgrade.Actors.Persistence;
 using CapiUpgrade.Service.Campaigns;
 using CapiUpgrade.Service.Commands;
 using CapiUpgrade.Service.Upgrades;
@@ -193,16 +194,15 @@ public static class ServiceAkkaWiring
         return akka;
     }
 
+    /// <summary>
+    /// The service journals as `capi-upgrade run` does (<see cref="EnginePersistenceExtensions.WithSqlJournal"/>): a SQLite
+    /// file in write-ahead-logging mode with one writer and its snapshots beside it, or PostgreSQL.
+    /// </summary>
     public static AkkaConfigurationBuilder WithServicePersistence(this AkkaConfigurationBuilder akka, ServiceOptions options)
     {
-        var provider = options.Persistence == PersistenceProvider.Sqlite
-            ? LinqToDB.ProviderName.SQLiteMS
-            : LinqToDB.ProviderName.PostgreSQL15;
-        return akka.WithSqlPersistence(
-            connectionString: options.ConnectionString,
-            providerName: provider,
-            autoInitialize: true,
-            tagStorageMode: TagMode.TagTable,
-            journalBuilder: journal => ServiceEventAdapters.Register(journal));
+        var persistence = options.Persistence == PersistenceProvider.Sqlite
+            ? EnginePersistenceOptions.SqliteFile(options.SqliteFile)
+            : EnginePersistenceOptions.Postgres(options.ConnectionString);
+        return akka.WithSqlJournal(persistence, ServiceEventAdapters.Register);
     }
 }
