@@ -89,12 +89,14 @@ public static class EnginePersistenceExtensions
     /// Journal, snapshot store and query journal on Akka.Persistence.Sql, tables created on first use, the tag
     /// table for read models; <paramref name="eventAdapters"/> registers the write event adapters (the tags). A
     /// SQLite journal gets write-ahead logging, one writer and a snapshots file of its own (see
-    /// <see cref="PrepareSqliteFiles"/>): what `capi-upgrade run` and `capi-upgrade serve` both journal through.
+    /// <see cref="PrepareSqliteFiles"/>), unless it already holds snapshots itself (<see cref="HoldsSnapshots"/>):
+    /// what `capi-upgrade run` and `capi-upgrade serve` both journal through.
     /// </summary>
     public static AkkaConfigurationBuilder WithSqlJournal(this AkkaConfigurationBuilder builder, EnginePersistenceOptions options, Action<AkkaPersistenceJournalBuilder> eventAdapters)
     {
         var (connectionString, providerName) = options.Resolve();
         var sqlite = options.Provider == EnginePersistenceOptions.Sqlite;
+        var snapshotsInJournalFile = sqlite && HoldsSnapshots(options.SqlitePath);
         if (sqlite)
         {
             PrepareSqliteFiles(options);
@@ -108,12 +110,29 @@ public static class EnginePersistenceExtensions
             autoInitialize: true,
             tagStorageMode: TagMode.TagTable,
             journalBuilder: eventAdapters);
-        if (sqlite)
+        if (sqlite && !snapshotsInJournalFile)
         {
             // After WithSqlPersistence, so that this connection string wins over the one it set.
             builder.AddHocon($"akka.persistence.snapshot-store.sql.connection-string = \"{options.SqliteSnapshotConnectionString}\"", HoconAddMode.Prepend);
         }
         return builder;
+    }
+
+    /// <summary>
+    /// True when the SQLite journal file at <paramref name="path"/> holds snapshots itself (the layout before snapshots
+    /// got a file of their own). Such a journal keeps them there: some stores delete their events up to a snapshot
+    /// (cluster sharding's remembered entities), so a fresh snapshots file would lose what only the snapshot holds.
+    /// </summary>
+    public static bool HoldsSnapshots(string path)
+    {
+        if (!File.Exists(path)) return false;
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.GetFullPath(path)};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'snapshot'";
+        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) return false;
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM snapshot)";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
     }
 
     /// <summary>

@@ -46,4 +46,28 @@ public sealed class SqliteFilesTests : IDisposable
 
         Assert.Empty(Directory.GetFiles(_dir, "*.orphaned-*"));
     }
+
+    [Fact]
+    public void A_journal_file_that_holds_snapshots_itself_keeps_them_there()
+    {
+        var journal = Path.Combine(_dir, "capi-upgrade-service.db");
+        Assert.False(EnginePersistenceExtensions.HoldsSnapshots(journal)); // no file yet
+        Execute(journal, "CREATE TABLE journal (ordering INTEGER)");
+        Assert.False(EnginePersistenceExtensions.HoldsSnapshots(journal)); // no snapshot table
+        Execute(journal, "CREATE TABLE snapshot (persistence_id TEXT, sequence_number INTEGER)");
+        Assert.False(EnginePersistenceExtensions.HoldsSnapshots(journal)); // an empty one
+
+        Execute(journal, "INSERT INTO snapshot VALUES ('/system/sharding/x', 7)");
+
+        Assert.True(EnginePersistenceExtensions.HoldsSnapshots(journal));
+    }
+
+    private static void Execute(string path, string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 }
