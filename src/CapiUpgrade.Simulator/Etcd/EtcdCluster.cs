@@ -168,17 +168,26 @@ public abstract class EtcdCluster : IAsyncDisposable
                 // A member still starting can accept the connection and answer nothing: bound each attempt.
                 return await call(MemberClient(target.ClientUrl)).WaitAsync(AttemptTimeout, cancellationToken);
             }
-            catch (Exception e) when (ForgetMemberClient(target.ClientUrl) && DateTime.UtcNow < deadline && (e is TimeoutException
-                || (e is RpcException r && (r.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
-                    // the member's connection broke before it answered (a member stopping resets its streams)
-                    || (r.StatusCode == StatusCode.Internal && r.Status.DebugException is HttpRequestException or IOException)
-                    || (r.StatusCode == StatusCode.FailedPrecondition && retryFailedPrecondition?.Invoke(r) == true)))))
+            catch (Exception e) when (IsConnectionFailure(e))
             {
-                await Task.Delay(delay, cancellationToken);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+                // The next attempt at this member dials afresh (a restarted member, a broken stream).
+                ForgetMemberClient(target.ClientUrl);
+                if (DateTime.UtcNow >= deadline) throw;
             }
+            catch (RpcException r) when (DateTime.UtcNow < deadline && r.StatusCode == StatusCode.FailedPrecondition && retryFailedPrecondition?.Invoke(r) == true)
+            {
+                // The member answered (e.g. a learner not yet in sync): its connection is kept.
+            }
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
         }
     }
+
+    /// <summary>No answer from the member: the attempt timed out, the member is unreachable, or its connection broke before it answered (a member stopping resets its streams).</summary>
+    private static bool IsConnectionFailure(Exception e) =>
+        e is TimeoutException
+        || (e is RpcException r && (r.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+                                    || (r.StatusCode == StatusCode.Internal && r.Status.DebugException is HttpRequestException or IOException)));
 
     /// <summary>
     /// The connection to one member that membership calls reuse, as kubeadm's join holds one etcd client for its
@@ -189,15 +198,13 @@ public abstract class EtcdCluster : IAsyncDisposable
         _memberClients.GetOrAdd(clientUrl, url => new Lazy<EtcdClient>(() => EtcdClients.Connect(url, Ca, ClientCertificate))).Value;
 
     /// <summary>
-    /// Drops a member's connection after a failed call, so the next attempt dials afresh (a restarted member, a
-    /// broken stream); it is closed once calls still in flight on it have had their time. Returns true: it runs
-    /// first in the retry's exception filter.
+    /// Drops a member's connection after it gave no answer, so the next attempt dials afresh; it is closed once
+    /// calls still in flight on it have had their time.
     /// </summary>
-    private bool ForgetMemberClient(string clientUrl)
+    private void ForgetMemberClient(string clientUrl)
     {
         if (_memberClients.TryRemove(clientUrl, out var dropped) && dropped.IsValueCreated)
             _ = Task.Delay(AttemptTimeout * 2).ContinueWith(_ => dropped.Value.Dispose(), TaskScheduler.Default);
-        return true;
     }
 
     /// <summary>Closes the members' connections kept for membership calls (when the cluster is disposed).</summary>
