@@ -20,6 +20,9 @@ namespace CapiUpgrade.Cli.Demo;
 /// </summary>
 public static class DemoCommand
 {
+    /// <summary>The console width assumed when the output goes to a file or a pipe.</summary>
+    private const int RedirectedWidth = 120;
+
     public static Command Build()
     {
         var clusters = new Option<int>("--clusters") { Description = "number of simulated clusters", DefaultValueFactory = _ => 3 };
@@ -49,6 +52,9 @@ public static class DemoCommand
             AnsiConsole.MarkupLine($"[red]--etcd '{Markup.Escape(etcdMode)}' is not auto, real or simulated[/]");
             return 2;
         }
+        // Written to a file or a CI log there is no terminal width: Spectre assumes 80 columns and wraps the final
+        // table's cluster names and results mid-word. A log is as wide as its lines; 120 fits the table.
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < RedirectedWidth) AnsiConsole.Profile.Width = RedirectedWidth;
         var dir = Path.Combine(Path.GetTempPath(), "capi-upgrade-demo-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
         AnsiConsole.MarkupLine($"Starting a simulated fleet: {clusterCount} cluster(s) × {nodes} control-plane node(s) at {from}...");
@@ -114,6 +120,7 @@ public static class DemoCommand
 
         var table = new Table().Title($"Control planes upgraded {from} → {to} with {etcdWords}");
         table.AddColumns("Cluster", "Before", "After", "Machines replaced", "etcd members (voters)", "Result", "Duration");
+        table.Columns[0].NoWrap();
         var exit = 0;
         foreach (var c in fleet.Clusters)
         {
