@@ -115,7 +115,7 @@ public static class FleetCommands
         var reason = new Option<string?>("--reason") { Description = "failureReason for provisioning failures (default CreateError)" };
         var rate = new Option<double>("--rate") { Description = "fraction of requests that fail (API errors)", DefaultValueFactory = _ => 1.0 };
         var code = new Option<int>("--code") { Description = "HTTP status of injected API errors", DefaultValueFactory = _ => 500 };
-        var latency = new Option<string?>("--latency") { Description = "added API latency, e.g. 200ms" };
+        var latency = new Option<string?>("--latency") { Description = "added latency of the API server (api-latency) or etcd member (etcd-member-slow), e.g. 200ms" };
         var verb = new Option<string?>("--verb") { Description = "only requests with this verb (get, list, watch, create, update, patch, delete)" };
         var resource = new Option<string?>("--resource") { Description = "only requests for this resource (e.g. machines)" };
         var clear = new Option<bool>("--clear") { Description = "clear this fault instead of injecting it" };
@@ -203,7 +203,7 @@ public static class FleetCommands
     private static string Describe(FaultSpec f) =>
         $"{KebabCase(f.Kind)} on {f.Cluster}{(f.Machine is null ? "" : $" machine {f.Machine}")}{(f.Member is null ? "" : $" member {f.Member}")}" +
         $"{(f.Component is null ? "" : $" component {f.Component}")}" +
-        (f.Kind == FaultKind.ApiErrors ? $" code {f.Code} rate {f.Rate}" : "") + (f.Kind == FaultKind.ApiLatency ? $" latency {f.LatencyMilliseconds}ms" : "") +
+        (f.Kind == FaultKind.ApiErrors ? $" code {f.Code} rate {f.Rate}" : "") + (f.Kind is FaultKind.ApiLatency or FaultKind.EtcdMemberSlow ? $" latency {f.LatencyMilliseconds}ms" : "") +
         $"{(f.Verb is null ? "" : $" verb {f.Verb}")}{(f.Resource is null ? "" : $" resource {f.Resource}")}";
 
     private static string Describe(FaultKind kind) => kind switch
@@ -213,6 +213,7 @@ public static class FleetCommands
         FaultKind.StaticPodNotReady => "A static pod (--component, default kube-apiserver) of the Machine's Node is not Ready.",
         FaultKind.EtcdMemberStopped => "Stop an etcd member's process (--member or --machine); --clear restarts it.",
         FaultKind.EtcdMemberUnhealthy => "An etcd member runs but is unhealthy (simulated: health reads time out; real: frozen).",
+        FaultKind.EtcdMemberSlow => "An etcd member answers every call --latency late; it keeps its vote (simulated etcd only).",
         FaultKind.EtcdAlarmNospace => "Raise an etcd NOSPACE alarm on a member; --clear disarms it.",
         FaultKind.DrainNeverFinishes => "Draining the Node of a deleted Machine never finishes.",
         FaultKind.ApiErrors => "The cluster's API server (or \"management\") answers --code at --rate.",

@@ -64,6 +64,9 @@ public abstract class EtcdCluster : IAsyncDisposable
     /// <summary>Fault: the member's process runs but is unhealthy (simulated: health reads time out; real: process frozen).</summary>
     public abstract Task SetMemberUnhealthyAsync(string memberName, bool unhealthy, CancellationToken cancellationToken = default);
 
+    /// <summary>Fault: the member answers every call <paramref name="latency"/> late (zero: on time again).</summary>
+    public abstract Task SetMemberLatencyAsync(string memberName, TimeSpan latency, CancellationToken cancellationToken = default);
+
     /// <summary>Raises or clears an alarm on a member through the Maintenance Alarm RPC (ACTIVATE / DEACTIVATE).</summary>
     public async Task SetAlarmAsync(string memberName, AlarmType alarm, bool active, CancellationToken cancellationToken = default)
     {

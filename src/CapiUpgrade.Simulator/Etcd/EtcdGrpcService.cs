@@ -23,7 +23,15 @@ public sealed class EtcdGrpcService(SimulatedEtcdServer server)
     private Task<T> Answer<T>(ServerCallContext context, Func<SimulatedEtcdMembership, int, T> call)
     {
         var (membership, port) = Resolve(context);
-        return Task.FromResult(call(membership, port));
+        var latency = membership.LatencyOn(port);
+        return latency > TimeSpan.Zero ? LateAsync(context, membership, port, latency, call) : Task.FromResult(call(membership, port));
+    }
+
+    /// <summary>A slow member (fault EtcdMemberSlow): the call is answered after the latency, as it stands then; a client that gave up first hears nothing.</summary>
+    private static async Task<T> LateAsync<T>(ServerCallContext context, SimulatedEtcdMembership membership, int port, TimeSpan latency, Func<SimulatedEtcdMembership, int, T> call)
+    {
+        await Task.Delay(latency, context.CancellationToken);
+        return call(membership, port);
     }
 
     internal sealed class MethodProvider : IServiceMethodProvider<EtcdGrpcService>

@@ -122,6 +122,10 @@ public sealed class RealEtcdCluster : EtcdCluster
         return Task.CompletedTask;
     }
 
+    /// <summary>Not offered on real etcd: a process cannot be made slow from outside here (freeze it with EtcdMemberUnhealthy instead).</summary>
+    public override Task SetMemberLatencyAsync(string memberName, TimeSpan latency, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"real etcd of {ClusterName}: a slow member (EtcdMemberSlow) is simulated etcd only; freeze member {memberName} with EtcdMemberUnhealthy instead.");
+
     private RealMember Reserve(string name)
     {
         var member = new RealMember(name, FreePort(), FreePort(), Path.Combine(_directory, name));

@@ -69,6 +69,13 @@ public sealed class SimulatedEtcdCluster : EtcdCluster
         return Task.CompletedTask;
     }
 
+    public override Task SetMemberLatencyAsync(string memberName, TimeSpan latency, CancellationToken cancellationToken = default)
+    {
+        if (!Membership.SetLatency(memberName, latency))
+            throw new InvalidOperationException($"simulated etcd of {ClusterName}: no member named {memberName}.");
+        return Task.CompletedTask;
+    }
+
     protected override async Task<string> ReservePeerUrlAsync(string memberName, CancellationToken cancellationToken)
     {
         lock (_reserved)

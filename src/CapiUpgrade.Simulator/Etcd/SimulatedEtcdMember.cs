@@ -27,6 +27,8 @@ public sealed class SimulatedEtcdMember
     public EtcdMemberRunState State { get; internal set; } = EtcdMemberRunState.Unstarted;
     /// <summary>Fault: the process runs but does not answer health reads and does not count towards quorum.</summary>
     public bool Unhealthy { get; internal set; }
+    /// <summary>Fault: how late the member answers every call (it keeps its vote and counts towards quorum).</summary>
+    public TimeSpan Latency { get; internal set; }
     public DateTimeOffset StartedAt { get; internal set; }
     public bool IsActive => State == EtcdMemberRunState.Running && !Unhealthy;
 }

@@ -87,6 +87,15 @@ public sealed class SimulatedEtcdMembership
     /// <summary>Fault: the member runs but is unhealthy (health reads time out, not counted in quorum).</summary>
     public bool SetUnhealthy(string name, bool unhealthy) => Mutate(name, m => m.Unhealthy = unhealthy);
 
+    /// <summary>Fault: the member answers every call <paramref name="latency"/> late; it keeps its vote.</summary>
+    public bool SetLatency(string name, TimeSpan latency) => Mutate(name, m => m.Latency = latency);
+
+    /// <summary>How late the member bound to <paramref name="port"/> answers (zero when on time or not serving).</summary>
+    public TimeSpan LatencyOn(int port)
+    {
+        lock (_lock) return _members.FirstOrDefault(m => m.ClientPort == port && m.State == EtcdMemberRunState.Running)?.Latency ?? TimeSpan.Zero;
+    }
+
     /// <summary>Whether the member bound to <paramref name="port"/> answers (running, not removed).</summary>
     public bool IsServing(int port)
     {

@@ -13,6 +13,11 @@ public enum FaultKind
     EtcdMemberStopped,
     /// <summary>The etcd member runs but is unhealthy (simulated: health reads time out; real: process frozen with SIGSTOP).</summary>
     EtcdMemberUnhealthy,
+    /// <summary>
+    /// The etcd member answers every call `LatencyMilliseconds` late (an overloaded member, a slow disk or network):
+    /// it keeps its vote and quorum, but a client whose deadline is shorter hears nothing. Simulated etcd only.
+    /// </summary>
+    EtcdMemberSlow,
     /// <summary>An etcd NOSPACE alarm on the member (Alarm ACTIVATE over gRPC).</summary>
     EtcdAlarmNospace,
     /// <summary>Draining the Node of a deleted Machine never finishes (condition DrainingSucceeded False).</summary>

@@ -22,7 +22,7 @@ public sealed record FaultSpec
     public double Rate { get; init; } = 1.0;
     /// <summary>ApiErrors: HTTP status (500, 429, 409...).</summary>
     public int Code { get; init; } = 500;
-    /// <summary>ApiLatency: added latency in milliseconds.</summary>
+    /// <summary>ApiLatency, EtcdMemberSlow: added latency in milliseconds.</summary>
     public int LatencyMilliseconds { get; init; }
     /// <summary>API faults: verb (get, list, watch, create, update, patch, delete) or null for all.</summary>
     public string? Verb { get; init; }

@@ -330,6 +330,9 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
             case FaultKind.EtcdMemberUnhealthy:
                 await cluster.Etcd.SetMemberUnhealthyAsync(Member(), active, ct);
                 break;
+            case FaultKind.EtcdMemberSlow:
+                await cluster.Etcd.SetMemberLatencyAsync(Member(), active ? TimeSpan.FromMilliseconds(fault.LatencyMilliseconds) : TimeSpan.Zero, ct);
+                break;
             case FaultKind.EtcdAlarmNospace:
                 await cluster.Etcd.SetAlarmAsync(Member(), AlarmType.Nospace, active, ct);
                 break;

@@ -113,6 +113,28 @@ public sealed class FleetFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_slow_etcd_member_answers_after_the_clients_deadline_but_keeps_its_vote()
+    {
+        var (ca, client) = await FleetClients.EtcdCredentialsAsync(_management, _cluster.Namespace, _cluster.Name);
+        using var etcdctl = new Etcdctl(ca, client);
+        var slow = _cluster.InitialMachines[1];
+        var slowUrl = _cluster.Etcd.ClientUrlOf(slow)!;
+        var otherUrl = _cluster.Etcd.ClientUrlOf(_cluster.InitialMachines[2])!;
+
+        await _admin.InjectAsync(new FaultSpec { Kind = FaultKind.EtcdMemberSlow, Cluster = _cluster.Key, Member = slow, LatencyMilliseconds = 5000 });
+        var late = await etcdctl.RunAsync([slowUrl], "endpoint", "status"); // etcdctl gives up after 3 s
+        var other = await etcdctl.RunAsync([otherUrl], "endpoint", "status");
+
+        Assert.NotEqual(0, late.ExitCode);
+        Assert.Contains("deadline exceeded", late.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.True(other.ExitCode == 0, other.Output);
+        Assert.DoesNotContain(_fleet.Observer.ViolationsOf(_cluster.Key), v => v.Kind == InvariantKind.QuorumLost);
+        await _admin.ClearAsync(new FaultSpec { Kind = FaultKind.EtcdMemberSlow, Cluster = _cluster.Key });
+        var again = await etcdctl.RunAsync([slowUrl], "endpoint", "status");
+        Assert.True(again.ExitCode == 0, again.Output);
+    }
+
+    [Fact]
     public async Task A_drain_that_never_finishes_holds_the_deleted_machine_until_cleared()
     {
         var victim = _cluster.InitialMachines[2];
