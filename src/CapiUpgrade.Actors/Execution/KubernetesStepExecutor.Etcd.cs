@@ -14,15 +14,37 @@ public sealed partial class KubernetesStepExecutor
         var removed = new List<string>();
         foreach (var name in request.State.StaleMembers.Where(stale.Contains))
         {
-            var health = await EtcdHealthAsync(ct);
-            if (health.Members.FirstOrDefault(m => m.Member.Name == name) is not { } member) continue;
-            var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
+            if (await RemovalCheckAsync(h => h.Members.FirstOrDefault(m => m.Member.Name == name), ct) is not ({ } member, { } safety)) continue;
             if (!safety.Safe)
                 return new StepOutcome.Blocked($"stale etcd member {name} of cluster {_cluster} cannot be removed safely: {safety.Reason}");
             await (await EtcdForWriteAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
             removed.Add(name);
         }
         return new StepOutcome.Succeeded(removed.Count == 0 ? "no stale member left" : "removed stale etcd member(s) " + string.Join(", ", removed));
+    }
+
+    /// <summary>
+    /// The live health check a member's removal is decided on: the member <paramref name="find"/> picks and whether
+    /// removing it keeps quorum, or (null, null) when there is no such member. A removal that only voters which did
+    /// not answer in time stand in the way of is looked at again, live, as the gate does (after
+    /// <see cref="GateConfirmAfter"/>, then twice as long... up to <see cref="GatePatienceWithSlowMembers"/>): an
+    /// etcd slow under load is not a lost quorum, and a pause calls a person. Nothing is removed until a live
+    /// check finds the removal safe.
+    /// </summary>
+    private async Task<(EtcdMemberHealth? Member, MemberRemovalSafety? Safety)> RemovalCheckAsync(Func<EtcdHealthReport, EtcdMemberHealth?> find, CancellationToken ct)
+    {
+        var waited = TimeSpan.Zero;
+        for (var wait = GateConfirmAfter; ; wait *= 2)
+        {
+            var health = await EtcdHealthAsync(ct);
+            if (find(health) is not { } member) return (null, null);
+            var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
+            if (safety.Safe || waited >= GatePatienceWithSlowMembers
+                || !Core.Upgrades.EtcdQuorum.OnlySilentVotersBlockRemoval(health.Members.Select(KubeQuorum.ToObserved).ToList(), member.Member.Id))
+                return (member, safety);
+            await Task.Delay(wait, ct);
+            waited += wait;
+        }
     }
 
     private string OldMemberName(StepRequest request) =>
@@ -45,10 +67,8 @@ public sealed partial class KubernetesStepExecutor
     private async Task<StepOutcome> RemoveMemberAsync(StepRequest request, CancellationToken ct)
     {
         var name = OldMemberName(request);
-        var health = await EtcdHealthAsync(ct);
-        if (health.Members.FirstOrDefault(m => m.Member.Name == name) is not { } member)
+        if (await RemovalCheckAsync(h => h.Members.FirstOrDefault(m => m.Member.Name == name), ct) is not ({ } member, { } safety))
             return new StepOutcome.Succeeded($"etcd member {name} already removed");
-        var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
         if (!safety.Safe)
             return new StepOutcome.Blocked($"etcd member {name} of cluster {_cluster} not removed: {safety.Reason}");
         var removal = await (await EtcdForWriteAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);
@@ -63,11 +83,12 @@ public sealed partial class KubernetesStepExecutor
     /// </summary>
     private async Task<string?> RemoveMemberIfPresentAsync(string name, CancellationToken ct)
     {
-        var health = await EtcdHealthAsync(ct);
-        var unnamedLearners = health.Members.Where(m => m.Member.Name.Length == 0 && m.Member.IsLearner).ToList();
-        var member = health.Members.FirstOrDefault(m => m.Member.Name == name) ?? (unnamedLearners.Count == 1 ? unnamedLearners[0] : null);
-        if (member is null) return null;
-        var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
+        static EtcdMemberHealth? Find(EtcdHealthReport health, string name)
+        {
+            var unnamedLearners = health.Members.Where(m => m.Member.Name.Length == 0 && m.Member.IsLearner).ToList();
+            return health.Members.FirstOrDefault(m => m.Member.Name == name) ?? (unnamedLearners.Count == 1 ? unnamedLearners[0] : null);
+        }
+        if (await RemovalCheckAsync(h => Find(h, name), ct) is not ({ } member, { } safety)) return null;
         if (!safety.Safe)
             throw new EtcdOperationException($"etcd member {name} of the failed replacement cannot be removed safely: {safety.Reason}");
         await (await EtcdForWriteAsync(ct)).RemoveMemberAsync(member.Member.Id, ct);

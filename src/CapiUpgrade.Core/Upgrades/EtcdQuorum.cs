@@ -52,9 +52,25 @@ public static class EtcdQuorum
             ? $"removing etcd member {name} leaves {healthyOthers} healthy voters of {voters.Count - 1}, quorum {required}."
             : voters.Count <= 1
                 ? $"etcd member {name} is the only voter: removing it would destroy the cluster's etcd."
-                : $"removing etcd member {name} would leave {healthyOthers} healthy voters, fewer than the quorum {required} of the remaining {voters.Count - 1}; make the unhealthy members healthy (or remove stale ones) first.";
+                : $"removing etcd member {name} would leave {healthyOthers} healthy voters, fewer than the quorum {required} of the remaining {voters.Count - 1}{Silent(voters, memberId)}; make the unhealthy members healthy (or remove stale ones) first.";
         return new(memberId, safe, true, false, voters.Count, healthyOthers, required, reason);
     }
+
+    /// <summary>
+    /// Names the voters other than <paramref name="memberId"/> that are unhealthy only because they did not answer
+    /// in time: "0 healthy voters" alone reads as a lost quorum, when etcd (or the way to it) was only slow.
+    /// </summary>
+    private static string Silent(IEnumerable<ObservedEtcdMember> voters, ulong memberId)
+    {
+        var silent = voters.Where(m => m.Id != memberId && m is { Healthy: false, TimedOut: true }).Select(m => m.Name.Length > 0 ? m.Name : m.Id.ToString("x16")).ToList();
+        return silent.Count == 0 ? "" : $" ({string.Join(", ", silent)} did not answer in time: slow or unreachable, not reported unhealthy)";
+    }
+
+    /// <summary>Whether removing <paramref name="memberId"/> is unsafe only because voters did not answer in time (it would be safe were they healthy).</summary>
+    public static bool OnlySilentVotersBlockRemoval(IReadOnlyList<ObservedEtcdMember> members, ulong memberId) =>
+        members.Any(m => m.Id != memberId && m is { Healthy: false, TimedOut: true })
+        && !CanRemoveMember(members, memberId).Safe
+        && CanRemoveMember(members.Select(m => m.TimedOut ? m with { Healthy = true } : m).ToList(), memberId).Safe;
 
     /// <summary>The healthy voting members are a quorum of the voters.</summary>
     public static bool HasHealthyQuorum(IReadOnlyList<ObservedEtcdMember> members)

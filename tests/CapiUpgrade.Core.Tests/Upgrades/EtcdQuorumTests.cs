@@ -5,6 +5,7 @@ namespace CapiUpgrade.Core.Tests.Upgrades;
 public class EtcdQuorumTests
 {
     private static ObservedEtcdMember Voter(string name, bool healthy = true) => new(Id(name), name, false, healthy);
+    private static ObservedEtcdMember Silent(string name) => new(Id(name), name, false, false, TimedOut: true);
     private static ObservedEtcdMember Learner(string name, bool healthy = true) => new(Id(name), name, true, healthy);
     private static ulong Id(string name) => (ulong)name.Length * 1000 + name[0];
 
@@ -50,6 +51,29 @@ public class EtcdQuorumTests
         // 2 voters left, 1 healthy, quorum of 2 is 2.
         Assert.False(answer.Safe);
         Assert.Contains("would leave 1 healthy voters, fewer than the quorum 2 of the remaining 2", answer.Reason);
+    }
+
+    [Fact]
+    public void A_refusal_because_voters_did_not_answer_in_time_names_them_as_silent_not_unhealthy()
+    {
+        var members = new[] { Voter("old"), Silent("b"), Silent("c"), Voter("new") };
+
+        var answer = CanRemove(members, "old");
+
+        Assert.False(answer.Safe);
+        Assert.Contains("b, c did not answer in time: slow or unreachable, not reported unhealthy", answer.Reason);
+        Assert.True(EtcdQuorum.OnlySilentVotersBlockRemoval(members, Id("old")));
+    }
+
+    [Fact]
+    public void A_voter_that_reported_a_problem_is_not_waited_for_as_a_silent_one()
+    {
+        // b reported unhealthy; c only answered late: even with c counted healthy, one healthy voter of three is no quorum of 3.
+        var members = new[] { Voter("old"), Voter("b", false), Silent("c"), Voter("new", false) };
+
+        Assert.False(CanRemove(members, "old").Safe);
+        Assert.False(EtcdQuorum.OnlySilentVotersBlockRemoval(members, Id("old")));
+        Assert.False(EtcdQuorum.OnlySilentVotersBlockRemoval([Voter("old"), Voter("b"), Voter("c"), Voter("new")], Id("old")));
     }
 
     [Fact]
