@@ -89,6 +89,7 @@ public static class EngineBenchmark
         var child = new EngineWorker.ChildFigures();
         var worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var worldGc = GcFigures.Now();
+        using var stalls = StallLog.StartIfAsked("fleet");
         var wall = Stopwatch.StartNew();
         var progress = engineMode == "process"
             ? EngineWorker.ChildProcessAsync(kubeconfig, journal, warmupKeys, measuredKeys, "v1.30.2", child)

@@ -124,6 +124,7 @@ public static class EngineWorker
         var warmup = int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture);
         var cpu = TimeSpan.Zero;
         var gc = GcFigures.Now();
+        using var stalls = StallLog.StartIfAsked("engine");
         await using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = false };
         await foreach (var p in InProcessAsync(args[0], args[1], clusters[..warmup], clusters[warmup..], args[2]))
         {

@@ -44,8 +44,12 @@ public static class ServiceBenchmark
             start.ArgumentList.Add(a);
         using var service = Process.Start(start)!;
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        service.OutputDataReceived += (_, e) => { if (e.Data?.StartsWith("capi-upgrade service ready", StringComparison.Ordinal) == true) ready.TrySetResult(e.Data); };
-        service.ErrorDataReceived += (_, _) => { };
+        // The service's own output goes to service.log in the benchmark's directory: its warnings are printed at the end.
+        var logPath = Path.Combine(directory, "service.log");
+        await using var log = new StreamWriter(logPath) { AutoFlush = true };
+        void Log(string? line) { if (line is not null) lock (log) log.WriteLine(line); }
+        service.OutputDataReceived += (_, e) => { Log(e.Data); if (e.Data?.StartsWith("capi-upgrade service ready", StringComparison.Ordinal) == true) ready.TrySetResult(e.Data); };
+        service.ErrorDataReceived += (_, e) => Log(e.Data);
         service.BeginOutputReadLine();
         service.BeginErrorReadLine();
         try
@@ -100,7 +104,60 @@ public static class ServiceBenchmark
         {
             service.Kill();
             await service.WaitForExitAsync();
+            lock (log) log.Flush();
+            ReportWarnings(logPath);
+            ReportLateStarts(Path.Combine(directory, "journal.db"));
         }
+    }
+
+    /// <summary>The service's warnings and errors (its log lines that say so), grouped by their text without numbers.</summary>
+    private static void ReportWarnings(string logPath)
+    {
+        // The service logs JSON lines ("LogLevel":"Warning"); plain console lines ("warn:", "[WARNING]") count too.
+        var lines = File.ReadAllLines(logPath);
+        var bad = lines
+            .Where(l => Regex.IsMatch(l, @"""LogLevel"":""(Warning|Error|Critical)""|^(warn|fail|crit)\b|\[(WARNING|ERROR)\]", RegexOptions.IgnoreCase))
+            .Select(l => Regex.Match(l, @"""Message"":""(?<m>(\\.|[^""\\])*)""") is { Success: true } m ? m.Groups["m"].Value : l)
+            .ToList();
+        Console.WriteLine($"service log: {bad.Count} warning/error line(s) of {lines.Length} ({logPath})");
+        foreach (var g in bad.GroupBy(l => Regex.Replace(l, @"\d+", "#")).OrderByDescending(g => g.Count()).Take(8))
+            Console.WriteLine($"  ×{g.Count()} {(g.First().Length > 300 ? g.First()[..300] : g.First())}");
+    }
+
+    /// <summary>
+    /// When each upgrade's first event reached the journal after the campaign's first, and which shards'
+    /// remembered-entity writes waited more than a minute: an upgrade that starts late shows here, not only in the read model.
+    /// </summary>
+    private static void ReportLateStarts(string journal)
+    {
+        if (!File.Exists(journal)) return;
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={journal};Pooling=False");
+        db.Open();
+        using var campaign = db.CreateCommand();
+        campaign.CommandText = "SELECT MIN(created) FROM journal WHERE persistence_id LIKE 'campaign/%'";
+        if (campaign.ExecuteScalar() is not long start) return;
+        using var firsts = db.CreateCommand();
+        firsts.CommandText = "SELECT persistence_id, MIN(created) FROM journal WHERE persistence_id LIKE 'cluster-upgrade/%' GROUP BY persistence_id";
+        var delays = new List<(string Id, double Seconds)>();
+        using (var r = firsts.ExecuteReader())
+            while (r.Read()) delays.Add((r.GetString(0), (r.GetInt64(1) - start) / (double)TimeSpan.TicksPerSecond));
+        if (delays.Count == 0) return;
+        var sorted = delays.OrderBy(d => d.Seconds).ToList();
+        var late = sorted.Where(d => d.Seconds > 60).ToList();
+        Console.WriteLine($"upgrades' first event journaled after the campaign's start: p50 {sorted[sorted.Count / 2].Seconds:F1} s, "
+                          + $"p99 {sorted[Math.Max(0, (int)Math.Ceiling(sorted.Count * 0.99) - 1)].Seconds:F1} s, max {sorted[^1].Seconds:F1} s; "
+                          + $"{late.Count} after more than 60 s{(late.Count > 0 ? ": " + string.Join(", ", late.Take(12).Select(d => $"{d.Id} {d.Seconds:F0} s")) : "")}");
+        using var shards = db.CreateCommand();
+        shards.CommandText = "SELECT persistence_id, created FROM journal WHERE persistence_id LIKE '/sharding/%Shard/%' ORDER BY ordering";
+        var previous = new Dictionary<string, long>();
+        using (var r = shards.ExecuteReader())
+            while (r.Read())
+            {
+                var (id, at) = (r.GetString(0), r.GetInt64(1));
+                if (previous.TryGetValue(id, out var before) && at - before > TimeSpan.TicksPerMinute)
+                    Console.WriteLine($"  shard {id}: remembered-entity write {(at - start) / (double)TimeSpan.TicksPerSecond:F0} s after the campaign's start, {(at - before) / (double)TimeSpan.TicksPerSecond:F0} s after its previous one");
+                previous[id] = at;
+            }
     }
 
     private static async Task<(int Code, string Out, string Err)> Cli(string endpoint, params string[] args)

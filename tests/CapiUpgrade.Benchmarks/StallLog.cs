@@ -1,0 +1,92 @@
+using System.Diagnostics.Tracing;
+using System.Globalization;
+
+namespace CapiUpgrade.Benchmarks;
+
+/// <summary>
+/// When the environment names a file prefix (<c>CAPI_BENCH_STALL_LOG</c>), each benchmark process writes
+/// <c>PREFIX-ROLE.csv</c>: every moment it was stalled, with the wall-clock time, so a slow reaction can be laid
+/// beside what its processes were doing then. A thread looks every 5 ms; a line is written when a garbage
+/// collection paused the process since the last look, or when the look came more than 20 ms late (the thread
+/// was not given a core), with the thread pool's queue length then.
+/// </summary>
+public sealed class StallLog : IDisposable
+{
+    private const string Variable = "CAPI_BENCH_STALL_LOG";
+    private readonly string _path;
+    private readonly List<string> _lines = ["at,gc_pause_ms,late_ms,pool_queued,pool_threads,gc_generation,gc_promoted_mib,gc_heap_mib,allocated_mib"];
+    private readonly Thread _thread;
+    private volatile bool _stop;
+    private readonly AllocationSampler _allocations = new();
+
+    private StallLog(string path)
+    {
+        _path = path;
+        _thread = new Thread(Run) { IsBackground = true, Name = "stall-log", Priority = ThreadPriority.Highest };
+        _thread.Start();
+    }
+
+    /// <summary>Starts the log for this process's <paramref name="role"/> when the environment asks for one.</summary>
+    public static StallLog? StartIfAsked(string role) =>
+        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } prefix ? new StallLog($"{prefix}-{role}.csv") : null;
+
+    private void Run()
+    {
+        var interval = TimeSpan.FromMilliseconds(5);
+        var pause = GC.GetTotalPauseDuration();
+        var last = DateTime.UtcNow;
+        while (!_stop)
+        {
+            Thread.Sleep(interval);
+            var now = DateTime.UtcNow;
+            var nowPause = GC.GetTotalPauseDuration();
+            var paused = (nowPause - pause).TotalMilliseconds;
+            var late = (now - last - interval).TotalMilliseconds;
+            if (paused > 0 || late > 20)
+                lock (_lines)
+                {
+                    var gc = GC.GetGCMemoryInfo(GCKind.Any);
+                    _lines.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{now:O},{paused:F1},{late:F1},{ThreadPool.PendingWorkItemCount},{ThreadPool.ThreadCount},{gc.Generation},{gc.PromotedBytes / 1048576.0:F1},{gc.HeapSizeBytes / 1048576.0:F0},{GC.GetTotalAllocatedBytes() / 1048576.0:F0}"));
+                }
+            (pause, last) = (nowPause, now);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _thread.Join();
+        lock (_lines) File.WriteAllLines(_path, _lines);
+        File.WriteAllLines(Path.ChangeExtension(_path, ".alloc.txt"), _allocations.Top(60));
+        _allocations.Dispose();
+    }
+
+    /// <summary>The runtime's allocation samples (one per ~100 KB allocated) summed by type.</summary>
+    private sealed class AllocationSampler : EventListener
+    {
+        private readonly Dictionary<string, (long Bytes, int Samples)> _byType = new();
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null) return;
+            var type = e.PayloadNames!.IndexOf("TypeName") is var t and >= 0 ? e.Payload[t] as string ?? "?" : "?";
+            var amount = e.PayloadNames!.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(e.Payload[a], CultureInfo.InvariantCulture) : 100_000;
+            lock (_byType)
+                _byType[type] = _byType.TryGetValue(type, out var v) ? (v.Bytes + amount, v.Samples + 1) : (amount, 1);
+        }
+
+        public IEnumerable<string> Top(int n)
+        {
+            lock (_byType)
+                return _byType.OrderByDescending(p => p.Value.Bytes).Take(n)
+                    .Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Value.Bytes / 1048576.0,10:F1} MiB {p.Value.Samples,7} {p.Key}")).ToList();
+        }
+    }
+}
