@@ -16,11 +16,42 @@ public static class KubernetesClients
     public static k8s.Kubernetes Create(KubernetesClientConfiguration configuration, TimeSpan requestTimeout, bool http11 = false)
     {
         configuration.HttpClientTimeout = requestTimeout;
-        var client = http11 ? new k8s.Kubernetes(configuration, new Http11Handler()) : new k8s.Kubernetes(configuration);
+        var client = http11
+            ? new k8s.Kubernetes(configuration, new ResponseBufferingHandler(), new Http11Handler())
+            : new k8s.Kubernetes(configuration, new ResponseBufferingHandler());
         var version = typeof(KubernetesClients).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         client.HttpClient.DefaultRequestHeaders.UserAgent.Clear();
         client.HttpClient.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue(UserAgentProduct, version));
         return client;
+    }
+
+    /// <summary>
+    /// Reads every response body but a watch's into memory asynchronously before KubernetesClient sees it.
+    /// KubernetesClient deserializes a response with a synchronous read of the network stream: each request
+    /// in flight held a thread-pool thread until its body had arrived. With hundreds of upgrades waiting on a
+    /// slow API server that starved the thread pool (a service stalled 20 s with 150 threads, 103 of them in
+    /// that read). A watch streams: its body is left alone.
+    /// </summary>
+    public sealed class ResponseBufferingHandler : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (IsWatch(request.RequestUri)) return response;
+            try
+            {
+                await response.Content.LoadIntoBufferAsync(cancellationToken);
+                return response;
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+        }
+
+        private static bool IsWatch(Uri? uri) =>
+            uri?.Query is { Length: > 1 } query && query[1..].Split('&').Any(p => p.Equals("watch=true", StringComparison.OrdinalIgnoreCase) || p.Equals("watch=1", StringComparison.Ordinal));
     }
 
     private sealed class Http11Handler : DelegatingHandler
