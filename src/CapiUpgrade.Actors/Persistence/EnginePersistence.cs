@@ -163,7 +163,9 @@ public static class EnginePersistenceExtensions
     /// <summary>
     /// Creates the SQLite file's directory and switches the file to write-ahead logging (a setting stored in
     /// the file): a commit is one append and one fsync of the log instead of rewriting pages under a
-    /// rollback journal, and readers (the service's queries, `upgrade list`) do not block the writers.
+    /// rollback journal, and a reader outside a write transaction does not block the writer. (Akka.Persistence.Sql
+    /// still wraps its reads in transactions that Microsoft.Data.Sqlite begins IMMEDIATE, i.e. holding the write
+    /// lock for the read's few milliseconds: the service's read model and the journal's writer take turns.)
     /// Synchronous stays FULL, so an event acknowledged as persisted survives a crash of the process or the machine.
     /// </summary>
     private static void PrepareSqlite(string path, string connectionString)
