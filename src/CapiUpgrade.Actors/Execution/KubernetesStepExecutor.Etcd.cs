@@ -33,18 +33,9 @@ public sealed partial class KubernetesStepExecutor
     /// </summary>
     private async Task<(EtcdMemberHealth? Member, MemberRemovalSafety? Safety)> RemovalCheckAsync(Func<EtcdHealthReport, EtcdMemberHealth?> find, CancellationToken ct)
     {
-        var waited = TimeSpan.Zero;
-        for (var wait = GateConfirmAfter; ; wait *= 2)
-        {
-            var health = await EtcdHealthAsync(ct);
-            if (find(health) is not { } member) return (null, null);
-            var safety = KubeQuorum.CanRemoveMember(health.Members, member.Member.Id);
-            if (safety.Safe || waited >= GatePatienceWithSlowMembers
-                || !Core.Upgrades.EtcdQuorum.OnlySilentVotersBlockRemoval(health.Members.Select(KubeQuorum.ToObserved).ToList(), member.Member.Id))
-                return (member, safety);
-            await Task.Delay(wait, ct);
-            waited += wait;
-        }
+        var health = await LookAgainWhileAsync(await EtcdHealthAsync(ct), () => EtcdHealthAsync(ct), (h, waited) =>
+            waited < GatePatienceWithSlowMembers && find(h) is { } m && KubeQuorum.OnlySilentVotersBlockRemoval(h.Members, m.Member.Id), ct);
+        return find(health) is { } member ? (member, KubeQuorum.CanRemoveMember(health.Members, member.Member.Id)) : (null, null);
     }
 
     private string OldMemberName(StepRequest request) =>

@@ -176,30 +176,31 @@ public sealed partial class KubernetesStepExecutor
             if (m.Replacement is { } r) exempt.Add(r);
         }
         IReadOnlyList<string> blockers = [];
-        await LookAgainWhileAsync(await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor), (observed, waited) =>
+        await LookAgainWhileAsync(await ObserveAsync(ct, etcdMaxAge: GateMayReuseEtcdFor), () => ObserveAsync(ct), (observed, waited) =>
         {
             blockers = SafetyCheck.Blockers(observed.Observation, exempt, _cluster.ToString());
             return blockers.Count > 0 && (waited == TimeSpan.Zero
                 || waited < GatePatienceWithSlowMembers && SafetyCheck.OnlyTimedOutMembersBlock(observed.Observation, exempt, _cluster.ToString()));
-        }, withClaimAndOwners: false, ct);
+        }, ct);
         return blockers.Count == 0 ? null : new StepOutcome.Blocked(string.Join("; ", blockers));
     }
 
     /// <summary>
-    /// Observes again, live, <see cref="GateConfirmAfter"/>, then twice as long, four times... after the last look,
-    /// while <paramref name="lookAgain"/> (given the last observation and the time waited so far) says so; the last observation.
+    /// Looks again, live (<paramref name="look"/>), <see cref="GateConfirmAfter"/>, then twice as long, four times...
+    /// after the last look, while <paramref name="lookAgain"/> (given the last look and the time waited so far) says
+    /// so; the last look.
     /// </summary>
-    private async Task<Observed> LookAgainWhileAsync(Observed first, Func<Observed, TimeSpan, bool> lookAgain, bool withClaimAndOwners, CancellationToken ct)
+    private static async Task<T> LookAgainWhileAsync<T>(T first, Func<Task<T>> look, Func<T, TimeSpan, bool> lookAgain, CancellationToken ct)
     {
-        var observed = first;
+        var last = first;
         var waited = TimeSpan.Zero;
-        for (var wait = GateConfirmAfter; lookAgain(observed, waited); wait *= 2)
+        for (var wait = GateConfirmAfter; lookAgain(last, waited); wait *= 2)
         {
             await Task.Delay(wait, ct);
             waited += wait;
-            observed = await ObserveAsync(ct, withClaimAndOwners);
+            last = await look();
         }
-        return observed;
+        return last;
     }
 
     private static string ReplacementNameFor(StepRequest request, string oldMachine)
@@ -213,8 +214,8 @@ public sealed partial class KubernetesStepExecutor
     {
         // etcd members that did not answer in time are asked again (2 s, 4 s, 8 s... apart, at most
         // GatePatienceWithSlowMembers) before the decider sees them unhealthy and pauses the upgrade.
-        var observed = await LookAgainWhileAsync(await ObserveAsync(ct, withClaimAndOwners: true),
-            (o, waited) => waited < GatePatienceWithSlowMembers && o.Observation.Members.Any(m => m.TimedOut), withClaimAndOwners: true, ct);
+        var observed = await LookAgainWhileAsync(await ObserveAsync(ct, withClaimAndOwners: true), () => ObserveAsync(ct, withClaimAndOwners: true),
+            (o, waited) => waited < GatePatienceWithSlowMembers && o.Observation.Members.Any(m => m.TimedOut), ct);
         var state = request.State;
         if (!KubernetesVersion.TryParse(state.TargetVersion, out var target, out var error))
             return new StepOutcome.Refused($"target version of upgrade {state.UpgradeId}: {error}");

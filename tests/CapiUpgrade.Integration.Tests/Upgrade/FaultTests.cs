@@ -27,6 +27,11 @@ public sealed class FaultTests(ITestOutputHelper output)
         Db = f.Db,
     };
 
+    /// <summary>The old Machine the engine replaces first (the hop planner's order), for a fault aimed at that replacement.</summary>
+    private static string FirstReplaced(SimulatedCluster c) =>
+        HopPlanner.Plan(new ControlPlaneObservation(
+            c.InitialMachines.Select((m, i) => new ObservedMachine(m, "v1.29.4", m, true, IsInitMachine: i == 0)).ToList(), [], [], []), Target)[0].OldMachine;
+
     private async Task<(int Exit, string Output)> RunAsync(RunOptions options)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -90,8 +95,7 @@ public sealed class FaultTests(ITestOutputHelper output)
     {
         await using var f = await FleetAsync(35);
         var c = f.Cluster;
-        var first = HopPlanner.Plan(new ControlPlaneObservation(
-            c.InitialMachines.Select((m, i) => new ObservedMachine(m, "v1.29.4", m, true, IsInitMachine: i == 0)).ToList(), [], [], []), Target)[0].OldMachine;
+        var first = FirstReplaced(c);
         var others = c.InitialMachines.Where(m => m != first).ToList();
         // Once the first old Machine's deletion is issued, its member's removal is next (after the drain and a
         // leader move): the two other old members then answer every call 6 s late, past the engine's 5 s
@@ -123,8 +127,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         await using var f = await FleetAsync(33);
         var c = f.Cluster;
         var id = UpgradeId.Derive(c.Namespace, c.Name, KubernetesVersion.Parse(Target));
-        var first = HopPlanner.Plan(new ControlPlaneObservation(
-            c.InitialMachines.Select((m, i) => new ObservedMachine(m, "v1.29.4", m, true, IsInitMachine: i == 0)).ToList(), [], [], []), Target)[0].OldMachine;
+        var first = FirstReplaced(c);
         var replacement = ReplacementName.For(first, id);
         var fault = new FaultSpec { Kind = FaultKind.NodeNeverReady, Cluster = c.Key, Machine = replacement };
         await f.Fleet.Faults.InjectAsync(fault);
