@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using CapiUpgrade.Kubernetes.Certificates;
 using k8s;
 
 namespace CapiUpgrade.Kubernetes.Api;
@@ -16,13 +18,33 @@ public static class KubernetesClients
     public static k8s.Kubernetes Create(KubernetesClientConfiguration configuration, TimeSpan requestTimeout, bool http11 = false)
     {
         configuration.HttpClientTimeout = requestTimeout;
+        var first = new ResponseBufferingHandler();
         var client = http11
-            ? new k8s.Kubernetes(configuration, new ResponseBufferingHandler(), new Http11Handler())
-            : new k8s.Kubernetes(configuration, new ResponseBufferingHandler());
+            ? new k8s.Kubernetes(configuration, first, new Http11Handler())
+            : new k8s.Kubernetes(configuration, first);
+        TrustOnlyTheKubeconfigAuthority(first, configuration);
         var version = typeof(KubernetesClients).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         client.HttpClient.DefaultRequestHeaders.UserAgent.Clear();
         client.HttpClient.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue(UserAgentProduct, version));
         return client;
+    }
+
+    /// <summary>
+    /// KubernetesClient validates a server in a callback that builds a second certificate chain after SslStream's
+    /// own (against the system roots), and rebuilds its client certificate's chain on every connection. With the
+    /// kubeconfig's certificate authority, the connection now trusts that authority only — as kubectl does —
+    /// and checks the server's name, with one chain per handshake (<see cref="TlsTrust"/>).
+    /// </summary>
+    private static void TrustOnlyTheKubeconfigAuthority(DelegatingHandler first, KubernetesClientConfiguration configuration)
+    {
+        HttpMessageHandler? handler = first;
+        while (handler is DelegatingHandler delegating) handler = delegating.InnerHandler;
+        if (configuration.SkipTlsVerify || configuration.SslCaCerts is not { Count: > 0 } authorities || handler is not SocketsHttpHandler sockets
+            || !configuration.Host.StartsWith("https:", StringComparison.OrdinalIgnoreCase))
+            return;
+        var ssl = sockets.SslOptions;
+        var identity = ssl.ClientCertificates?.OfType<X509Certificate2>().FirstOrDefault() is { } certificate ? TlsTrust.ClientIdentity(certificate) : null;
+        TlsTrust.Apply(ssl, TlsTrust.OnlyAuthorities(authorities), identity);
     }
 
     /// <summary>

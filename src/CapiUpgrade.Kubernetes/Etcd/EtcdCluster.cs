@@ -18,7 +18,8 @@ namespace CapiUpgrade.Kubernetes.Etcd;
 /// </summary>
 public sealed class EtcdCluster : IEtcdCluster
 {
-    private readonly EtcdClientCredentials _credentials;
+    private readonly X509ChainPolicy _trustedAuthorities;
+    private readonly SslStreamCertificateContext _identity;
     private readonly RetryOptions _retry;
     private readonly TimeSpan _callTimeout;
     private readonly ConcurrentDictionary<string, EtcdClient> _clients = new(StringComparer.Ordinal);
@@ -49,7 +50,9 @@ public sealed class EtcdCluster : IEtcdCluster
         if (endpoints.Count == 0)
             throw new ArgumentException($"No etcd endpoints given{(cluster is null ? "" : $" for cluster {cluster}")}; the etcd static pods carry them in annotation {CapiConventions.EtcdAdvertiseClientUrlsAnnotation}.", nameof(endpoints));
         _endpoints = endpoints.Distinct().ToList();
-        _credentials = credentials;
+        // Built once for every member connection of this cluster (TlsTrust).
+        _trustedAuthorities = TlsTrust.OnlyAuthorities([credentials.CertificateAuthority]);
+        _identity = TlsTrust.ClientIdentity(credentials.ClientCertificate, credentials.CertificateAuthority);
         _retry = retry ?? RetryOptions.EtcdDefault;
         _callTimeout = callTimeout ?? TimeSpan.FromSeconds(5);
         _seedByName = seedByMemberName ?? new Dictionary<string, IReadOnlyList<string>>();
@@ -362,20 +365,8 @@ public sealed class EtcdCluster : IEtcdCluster
 
     private EtcdClient ClientFor(string endpoint) => _clients.GetOrAdd(endpoint, url => new EtcdClient(url, ConfigureTls));
 
-    private void ConfigureTls(SslClientAuthenticationOptions options)
-    {
-        options.ClientCertificates = new X509CertificateCollection { _credentials.ClientCertificate };
-        options.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-        {
-            if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
-                return false;
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(_credentials.CertificateAuthority);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-        };
-    }
+    /// <summary>The member's certificate must chain to the cluster's etcd CA and name the endpoint's host; ours is offered.</summary>
+    private void ConfigureTls(SslClientAuthenticationOptions options) => TlsTrust.Apply(options, _trustedAuthorities, _identity);
 
     private static string Label(EtcdMember m) => m.Name.Length > 0 ? $"'{m.Name}' ({m.IdHex})" : m.IdHex;
 
