@@ -48,25 +48,19 @@ public sealed class KubeHttpClient : IDisposable
         var user = First(root, "users", "user");
         var server = Scalar(cluster, "server") ?? throw new InvalidOperationException("kubeconfig: clusters[0].cluster.server is missing.");
         var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 64 };
+        // Trust settings and the client identity are built once; SslStream copies them for each connection
+        // (one chain per handshake, against the kubeconfig's CA only, as a Go client's RootCAs).
         if (Scalar(cluster, "certificate-authority-data") is { } caData)
         {
             var ca = X509Certificate2.CreateFromPem(Encoding.UTF8.GetString(Convert.FromBase64String(caData)));
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            {
-                if (certificate is null) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(ca);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(certificate as X509Certificate2 ?? new X509Certificate2(certificate));
-            };
+            handler.SslOptions.CertificateChainPolicy = ApiServer.Tls.Pki.TrustOnly(ca);
         }
         if (Scalar(user, "client-certificate-data") is { } certData && Scalar(user, "client-key-data") is { } keyData)
         {
             var cert = X509Certificate2.CreateFromPem(
                 Encoding.UTF8.GetString(Convert.FromBase64String(certData)),
                 Encoding.UTF8.GetString(Convert.FromBase64String(keyData)));
-            handler.SslOptions.ClientCertificates = new X509CertificateCollection { cert };
+            handler.SslOptions.ClientCertificateContext = System.Net.Security.SslStreamCertificateContext.Create(cert, null, offline: true);
         }
         var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         // The controllers' requests are told apart from the engine's ("capi-upgrade") and kubectl's by this product name.

@@ -1,4 +1,3 @@
-using System.Security.Cryptography.X509Certificates;
 using CapiUpgrade.Simulator.Pki;
 using dotnet_etcd;
 
@@ -11,10 +10,14 @@ public static class EtcdClients
     /// A client for <paramref name="clientUrls"/> (`https://127.0.0.1:PORT`, comma-joined when several),
     /// presenting <paramref name="clientCertificate"/> and trusting only <paramref name="ca"/>.
     /// </summary>
-    public static EtcdClient Connect(string clientUrls, CertificateAuthority ca, IssuedCertificate clientCertificate) =>
-        new(clientUrls, configureSslOptions: options =>
+    public static EtcdClient Connect(string clientUrls, CertificateAuthority ca, IssuedCertificate clientCertificate)
+    {
+        var identity = ca.IdentityOf(clientCertificate);
+        var trust = ca.TrustPolicy(requireClientAuth: false);
+        return new EtcdClient(clientUrls, configureSslOptions: options =>
         {
-            options.ClientCertificates = new X509CertificateCollection { clientCertificate.Certificate };
-            options.RemoteCertificateValidationCallback = ca.ServerValidator();
+            options.ClientCertificateContext = identity;
+            options.CertificateChainPolicy = trust;
         });
+    }
 }

@@ -111,7 +111,7 @@ public sealed class SimulatedEtcdServer : IAsyncDisposable
         {
             ServerCertificateContext = identity.Context,
             ClientCertificateRequired = true,
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => identity.Ca.Validates(certificate),
+            CertificateChainPolicy = identity.ClientTrust,
             ApplicationProtocols = [SslApplicationProtocol.Http2],
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
@@ -145,8 +145,12 @@ public sealed class EtcdServingIdentity
     {
         Ca = ca;
         ServerCertificate = serverCertificate;
-        Context = SslStreamCertificateContext.Create(serverCertificate.Certificate, [ca.Certificate], offline: true);
+        Context = ca.IdentityOf(serverCertificate);
+        ClientTrust = ca.TrustPolicy(requireClientAuth: true);
     }
+
+    /// <summary>What a client's certificate must chain to (this etcd CA, clientAuth), built once for every handshake.</summary>
+    public System.Security.Cryptography.X509Certificates.X509ChainPolicy ClientTrust { get; }
 
     public CertificateAuthority Ca { get; }
     public IssuedCertificate ServerCertificate { get; }

@@ -76,25 +76,27 @@ public sealed class CertificateAuthority
 
     /// <summary>
     /// True when <paramref name="certificate"/> chains to this CA (and only this CA) and carries
-    /// <paramref name="requiredUsage"/> (clientAuth by default) — what a TLS server requiring client
+    /// <paramref name="requireClientAuth"/> clientAuth (by default) — what a TLS server requiring client
     /// certificates checks.
     /// </summary>
     public bool Validates(X509Certificate? certificate, bool requireClientAuth = true)
     {
         if (certificate is null) return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Certificate);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.NoFlag;
-        if (requireClientAuth) chain.ChainPolicy.ApplicationPolicy.Add(ClientAuth);
+        using var chain = new X509Chain { ChainPolicy = TrustPolicy(requireClientAuth) };
         var leaf = certificate as X509Certificate2 ?? new X509Certificate2(certificate);
         return chain.Build(leaf);
     }
 
-    /// <summary>A RemoteCertificateValidationCallback for clients that trust only this CA.</summary>
-    public RemoteCertificateValidationCallback ServerValidator() =>
-        (_, certificate, _, _) => Validates(certificate, requireClientAuth: false);
+    /// <summary>
+    /// The chain policy of a TLS end that trusts this CA only (and, with <paramref name="requireClientAuth"/>,
+    /// certificates for clientAuth only): given to SslStream, which copies it for each handshake and builds one
+    /// chain with it, instead of one against the system's roots and a second in a validation callback.
+    /// </summary>
+    public X509ChainPolicy TrustPolicy(bool requireClientAuth) => ApiServer.Tls.Pki.TrustOnly(Certificate, requireClientAuth);
+
+    /// <summary><paramref name="certificate"/> (one this CA issued) ready to present in every handshake, this CA sent along.</summary>
+    public SslStreamCertificateContext IdentityOf(IssuedCertificate certificate) =>
+        SslStreamCertificateContext.Create(certificate.Certificate, [Certificate], offline: true);
 
     private IssuedCertificate Issue(string commonName, string? organization, Oid[] usages, IReadOnlyList<string>? sans)
     {

@@ -78,6 +78,24 @@ public static class Pki
         throw new ArgumentException("the certificate has no RSA or ECDSA private key", nameof(cert));
     }
 
+    /// <summary>
+    /// The chain policy of a TLS end that trusts <paramref name="ca"/> only (and, with <paramref name="clientAuth"/>,
+    /// certificates for clientAuth only). Given to SslStream, which copies it for each handshake and builds one chain
+    /// with it, instead of one against the system's roots followed by a second in a validation callback.
+    /// </summary>
+    public static X509ChainPolicy TrustOnly(X509Certificate2 ca, bool clientAuth = false)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.Add(ca);
+        if (clientAuth) policy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.2"));
+        return policy;
+    }
+
     /// <summary>True when <paramref name="cert"/> chains to <paramref name="ca"/> (and only to it) and is valid now.</summary>
     public static bool IsIssuedBy(X509Certificate2 cert, X509Certificate2 ca)
     {
