@@ -11,5 +11,6 @@ public static class BenchmarkCatalog
             ["fleet"] = FleetBenchmark.RunAsync,
             ["engine"] = EngineBenchmark.RunAsync,
             ["engine-worker"] = EngineWorker.RunAsync,
+            ["handshake"] = HandshakeBenchmark.RunAsync,
         };
 }

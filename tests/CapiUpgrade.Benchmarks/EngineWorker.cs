@@ -147,6 +147,8 @@ public static class EngineWorker
         public Process? Process { get; set; }
     }
 
+    private const string EngineEnvironmentPrefix = "CAPI_BENCH_ENGINE_";
+
     /// <summary>Starts the engine as a child process of this benchmark and yields the progress it reports.</summary>
     public static async IAsyncEnumerable<BenchProgress> ChildProcessAsync(string kubeconfig, string journal, IReadOnlyList<ClusterKey> warmup, IReadOnlyList<ClusterKey> measured,
         string target, ChildFigures figures,
@@ -154,6 +156,10 @@ public static class EngineWorker
     {
         var self = Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = false, UseShellExecute = false };
+        // CAPI_BENCH_ENGINE_X=V in this process's environment sets X=V for the engine alone (e.g. a runtime knob).
+        foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                     .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith(EngineEnvironmentPrefix, StringComparison.Ordinal)))
+            start.Environment[name[EngineEnvironmentPrefix.Length..]] = value;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
             start.ArgumentList.Add(typeof(EngineWorker).Assembly.Location);
         foreach (var a in new[] { "engine-worker", kubeconfig, journal, target, warmup.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) }

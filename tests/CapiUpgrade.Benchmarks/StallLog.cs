@@ -18,6 +18,7 @@ public sealed class StallLog : IDisposable
     private readonly Thread _thread;
     private volatile bool _stop;
     private readonly AllocationSampler _allocations = new();
+    private readonly HandshakeLog _handshakes = new();
 
     private StallLog(string path)
     {
@@ -60,6 +61,33 @@ public sealed class StallLog : IDisposable
         lock (_lines) File.WriteAllLines(_path, _lines);
         File.WriteAllLines(Path.ChangeExtension(_path, ".alloc.txt"), _allocations.Top(60));
         _allocations.Dispose();
+        File.WriteAllLines(Path.ChangeExtension(_path, ".tls.csv"), _handshakes.Lines());
+        _handshakes.Dispose();
+    }
+
+    /// <summary>Every TLS handshake this process began (as client or server), with the wall-clock time: a new connection's cost at both ends.</summary>
+    private sealed class HandshakeLog : EventListener
+    {
+        private readonly List<string> _lines = ["at,side,target_host"];
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "System.Net.Security")
+                EnableEvents(source, EventLevel.Informational);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName != "HandshakeStart" || e.Payload is null) return;
+            var server = e.PayloadNames!.IndexOf("isServer") is var i and >= 0 && e.Payload[i] is true;
+            var host = e.PayloadNames!.IndexOf("targetHost") is var h and >= 0 ? e.Payload[h] as string : null;
+            lock (_lines) _lines.Add(string.Create(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:O},{(server ? "server" : "client")},{host}"));
+        }
+
+        public IReadOnlyList<string> Lines()
+        {
+            lock (_lines) return [.. _lines];
+        }
     }
 
     /// <summary>The runtime's allocation samples (one per ~100 KB allocated) summed by type.</summary>
