@@ -16,7 +16,7 @@ public sealed partial class KubernetesStepExecutor
 {
     /// <summary>How soon the wait asks etcd again when the Node and its static pods are Ready but the member is not yet a healthy voter.</summary>
     private static readonly TimeSpan EtcdRecheck = TimeSpan.FromMilliseconds(100);
-    /// <summary>How old the etcd check started when the Node turned Ready may be to decide the wait once the static pods are Ready too.</summary>
+    /// <summary>How old an etcd check started before the wait's last condition held (see AwaitReplacementReadyAsync) may be to decide the wait.</summary>
     private static readonly TimeSpan EarlyEtcdCheckFreshFor = TimeSpan.FromSeconds(1);
 
     private static JsonObject AnnotationPatch(string key, string? value) => new()
@@ -113,10 +113,16 @@ public sealed partial class KubernetesStepExecutor
             warmed = urls;
             _ = WarmUpEtcdAsync(urls, ct);
         }
-        // Once the Node is Ready, etcd is asked beside the wait for the static pods' events (a separate watch
-        // stream that may trail the Node's): the answer is used if it is still fresh when the pods are Ready.
+        // etcd is asked before the wait's last condition holds — once the replacement's etcd pod is Ready while its
+        // Node is not yet, or once the Node is Ready while other static pods are not (separate watch streams, either
+        // may trail the other) — and the answer decides the wait if it is still fresh when everything else is Ready.
         Task<EtcdHealthReport>? early = null;
         var earlyAt = DateTimeOffset.MinValue;
+        void AskEtcdEarly(string nodeName)
+        {
+            if (early is null || DateTimeOffset.UtcNow - earlyAt >= EarlyEtcdCheckFreshFor && early.IsCompleted)
+                (early, earlyAt) = (EtcdHealthAsync(ct, EtcdUrlsOn(pods.Values, nodeName)), DateTimeOffset.UtcNow);
+        }
         try
         {
             while (true)
@@ -130,18 +136,18 @@ public sealed partial class KubernetesStepExecutor
                 {
                     waitingFor = $"Node {nodeName} to be Ready";
                     WarmUp(nodeName);
+                    if (pods.Values.Any(p => p.NodeName == nodeName && p.Component == "etcd" && p.Ready)) AskEtcdEarly(nodeName);
                 }
                 else if (WorkloadParsing.MissingReadyStaticPods(pods.Values, nodeName) is { Count: > 0 } missing)
                 {
                     waitingFor = $"static pods {string.Join(", ", missing)} on Node {nodeName} to be Ready";
                     WarmUp(nodeName);
-                    if (early is null || DateTimeOffset.UtcNow - earlyAt >= EarlyEtcdCheckFreshFor && early.IsCompleted)
-                        (early, earlyAt) = (EtcdHealthAsync(ct, EtcdUrlsOn(pods.Values, nodeName)), DateTimeOffset.UtcNow);
+                    AskEtcdEarly(nodeName);
                 }
                 else
                 {
-                    // etcd has no membership watch: it is asked only once the Node is Ready (one health check,
-                    // reused by the next step's gate), then every EtcdRecheck until the member is a voter.
+                    // etcd has no membership watch: it is asked only once its pod or the Node is Ready (one health
+                    // check, reused by the next step's gate), then every EtcdRecheck until the member is a voter.
                     var health = early is not null && DateTimeOffset.UtcNow - earlyAt < EarlyEtcdCheckFreshFor ? await early : await EtcdHealthAsync(ct, EtcdUrlsOn(pods.Values, nodeName));
                     early = null;
                     if (EtcdMemberPending(health, nodeName) is not { } pending)
