@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CapiUpgrade.Core.Upgrades;
 using CapiUpgrade.Kubernetes.Api;
-using CapiUpgrade.Simulator.ApiServer.Selectors;
 using CapiUpgrade.Simulator.Fleet;
 using CapiUpgrade.Simulator.Pki;
 using static CapiUpgrade.Core.Upgrades.ClusterUpgradeEvents;
@@ -17,9 +16,9 @@ namespace CapiUpgrade.Benchmarks;
 /// own, as in production, where the engine shares neither its thread pool nor its CPU time accounting with the
 /// API servers and etcd it drives; the two still share this machine's cores) and prints wall time, Machines replaced per second, API
 /// requests per replaced Machine (all requests the simulated API servers served, the simulated CAPI
-/// controllers' included), reaction latency from a replacement's Node turning Ready (seen by an in-process
-/// watch on the workload API server's store) to the engine's DELETE of the old Machine reaching the management
-/// API server (its deletionTimestamp, seen the same way) p50/p99 with its parts, and peak memory.
+/// controllers' included), reaction latency from a replacement's Node turning Ready (the instant the workload API
+/// server commits its Ready status) to the engine's DELETE of the old Machine applied by the management API server
+/// (the instant it commits the deletionTimestamp) p50/p99 with its parts, and peak memory.
 /// </summary>
 public static class EngineBenchmark
 {
@@ -55,17 +54,18 @@ public static class EngineBenchmark
         var kubeconfig = Path.Combine(dir, "management.kubeconfig");
         await fleet.WriteKubeconfigAsync(kubeconfig);
 
-        // Node Ready instants and the instants all static pods of a Node are Ready, from in-process watches of
-        // every workload API server's store.
+        // The instants, as each API server commits them: a Node turns Ready, all static pods of a Node are Ready
+        // (every workload API server's store), a Machine's status.nodeRef appears (the simulated CAPI Machine
+        // controller's part of the chain) and an old Machine's deletionTimestamp is set (the engine's DELETE applied).
+        // Taken in the store's commit (ObjectStore.OnCommit), not by watches: a watch's reader, a task on this busy
+        // process's thread pool, added its own delay to both ends of each reaction.
         var nodeReadyAt = new ConcurrentDictionary<string, DateTimeOffset>();
         var podsReadyAt = new ConcurrentDictionary<string, DateTimeOffset>();
-        using var stopWatches = new CancellationTokenSource();
-        var watchers = fleet.Clusters.Skip(warmupClusters).SelectMany(c => new[] { WatchNodesAsync(c, nodeReadyAt, stopWatches.Token), WatchStaticPodsAsync(c, podsReadyAt, stopWatches.Token) }).ToList();
-        // Instants a Machine's status.nodeRef appears (the simulated CAPI Machine controller's part of the chain),
-        // and instants an old Machine's deletionTimestamp appears: the engine's DELETE reached the API server.
         var nodeRefAt = new ConcurrentDictionary<string, DateTimeOffset>();
         var deletionAt = new ConcurrentDictionary<string, DateTimeOffset>();
-        watchers.Add(WatchMachinesAsync(fleet.Management, nodeRefAt, deletionAt, stopWatches.Token));
+        foreach (var c in fleet.Clusters.Skip(warmupClusters))
+            TimeWorkloadCommits(c, nodeReadyAt, podsReadyAt);
+        TimeMachineCommits(fleet.Management, nodeRefAt, deletionAt);
 
         var servers = fleet.Clusters.Select(c => c.ApiServer.Requests).Prepend(fleet.Management.Requests).ToList();
         // The journal: a SQLite file (the default) or, with --journal postgresql=CONNECTION (a server, e.g.
@@ -141,8 +141,7 @@ public static class EngineBenchmark
             if (p.Done) finished[p.Cluster] = p;
         }
         wall.Stop();
-        await Task.Delay(500); // the last DELETEs' watch events
-        await stopWatches.CancelAsync();
+        foreach (var server in fleet.Clusters.Select(c => c.ApiServer).Prepend(fleet.Management)) server.Store.OnCommit = null;
 
         // Reaction as the issue defines it: the replacement's Node turning Ready → the engine's DELETE of the old
         // Machine reaching the API server (its deletionTimestamp), the request the readiness unlocks. The engine may
@@ -231,65 +230,48 @@ public static class EngineBenchmark
         catch (InvalidOperationException) { return 0; }
     }
 
-    private static async Task WatchMachinesAsync(Simulator.ApiServer.KubeApiServer management, ConcurrentDictionary<string, DateTimeOffset> nodeRefAt,
-        ConcurrentDictionary<string, DateTimeOffset> deletionAt, CancellationToken ct)
+    private static bool IsReady(JsonObject obj) =>
+        obj["status"]?["conditions"] is JsonArray conditions && conditions.Any(x => x?["type"]?.GetValue<string>() == "Ready" && x["status"]?.GetValue<string>() == "True");
+
+    /// <summary>Records, as the management API server commits them, when a Machine's status.nodeRef appears and when its deletionTimestamp is set.</summary>
+    private static void TimeMachineCommits(Simulator.ApiServer.KubeApiServer management, ConcurrentDictionary<string, DateTimeOffset> nodeRefAt, ConcurrentDictionary<string, DateTimeOffset> deletionAt)
     {
-        var type = management.Registry.FindByKind("cluster.x-k8s.io/v1beta1", "Machine")!;
-        using var watch = management.Store.Watch(type, null, LabelSelector.Everything, FieldSelector.Everything, null);
-        try
+        var machineType = management.Registry.FindByKind("cluster.x-k8s.io/v1beta1", "Machine")!;
+        management.Store.OnCommit = (type, _, machine) =>
         {
-            await foreach (var line in watch.Lines.ReadAllAsync(ct))
-            {
-                var now = DateTimeOffset.UtcNow;
-                if (JsonNode.Parse(line)?["object"] is not JsonObject machine) continue;
-                var ns = machine["metadata"]?["namespace"]?.GetValue<string>();
-                if (machine["status"]?["nodeRef"]?["name"]?.GetValue<string>() is { } node) nodeRefAt.TryAdd(ns + "/" + node, now);
-                if (machine["metadata"]?["deletionTimestamp"] is not null && machine["metadata"]?["name"]?.GetValue<string>() is { } name) deletionAt.TryAdd(ns + "/" + name, now);
-            }
-        }
-        catch (OperationCanceledException) { }
+            if (type != machineType) return;
+            var now = DateTimeOffset.UtcNow;
+            var ns = machine["metadata"]?["namespace"]?.GetValue<string>();
+            if (machine["status"]?["nodeRef"]?["name"]?.GetValue<string>() is { } node) nodeRefAt.TryAdd(ns + "/" + node, now);
+            if (machine["metadata"]?["deletionTimestamp"] is not null && machine["metadata"]?["name"]?.GetValue<string>() is { } name) deletionAt.TryAdd(ns + "/" + name, now);
+        };
     }
 
-    /// <summary>Records, per Node, the instant its last static pod (<see cref="WorkloadObjects.StaticPodComponents"/>) turns Ready.</summary>
-    private static async Task WatchStaticPodsAsync(SimulatedCluster c, ConcurrentDictionary<string, DateTimeOffset> readyAt, CancellationToken ct)
+    /// <summary>
+    /// Records, as the cluster's API server commits them, when a Node turns Ready and when the last of its static
+    /// pods (<see cref="WorkloadObjects.StaticPodComponents"/>) turns Ready.
+    /// </summary>
+    private static void TimeWorkloadCommits(SimulatedCluster c, ConcurrentDictionary<string, DateTimeOffset> nodeReadyAt, ConcurrentDictionary<string, DateTimeOffset> podsReadyAt)
     {
-        var type = c.ApiServer.Registry.FindByKind("v1", "Pod")!;
-        using var watch = c.ApiServer.Store.Watch(type, "kube-system", LabelSelector.Everything, FieldSelector.Everything, null);
-        var readyComponents = new Dictionary<string, HashSet<string>>();
-        try
+        var nodeType = c.ApiServer.Registry.FindByKind("v1", "Node")!;
+        var podType = c.ApiServer.Registry.FindByKind("v1", "Pod")!;
+        var readyComponents = new Dictionary<string, HashSet<string>>(); // read and written under the store's lock only
+        c.ApiServer.Store.OnCommit = (type, eventType, obj) =>
         {
-            await foreach (var line in watch.Lines.ReadAllAsync(ct))
+            if (eventType == Simulator.ApiServer.Storage.WatchEventKind.Deleted) return;
+            var now = DateTimeOffset.UtcNow;
+            if (type == nodeType)
             {
-                var now = DateTimeOffset.UtcNow;
-                if (JsonNode.Parse(line)?["object"] is not JsonObject pod) continue;
-                var node = pod["spec"]?["nodeName"]?.GetValue<string>();
-                var component = pod["metadata"]?["labels"]?["component"]?.GetValue<string>();
-                if (node is null || component is null || !WorkloadObjects.StaticPodComponents.Contains(component)) continue;
-                var ready = pod["status"]?["conditions"] is JsonArray conditions && conditions.Any(x => x?["type"]?.GetValue<string>() == "Ready" && x["status"]?.GetValue<string>() == "True");
-                if (!readyComponents.TryGetValue(node, out var components)) readyComponents[node] = components = [];
-                if (ready) components.Add(component); else components.Remove(component);
-                if (components.Count == WorkloadObjects.StaticPodComponents.Length) readyAt.TryAdd(c.Key + "/" + node, now);
+                if (IsReady(obj) && obj["metadata"]?["name"]?.GetValue<string>() is { } name) nodeReadyAt.TryAdd(c.Key + "/" + name, now);
+                return;
             }
-        }
-        catch (OperationCanceledException) { }
-    }
-
-    private static async Task WatchNodesAsync(SimulatedCluster c, ConcurrentDictionary<string, DateTimeOffset> readyAt, CancellationToken ct)
-    {
-        var store = c.ApiServer.Store;
-        var type = c.ApiServer.Registry.FindByKind("v1", "Node")!;
-        using var watch = store.Watch(type, null, LabelSelector.Everything, FieldSelector.Everything, null);
-        try
-        {
-            await foreach (var line in watch.Lines.ReadAllAsync(ct))
-            {
-                var now = DateTimeOffset.UtcNow;
-                if (JsonNode.Parse(line)?["object"] is not JsonObject node) continue;
-                var name = node["metadata"]?["name"]?.GetValue<string>();
-                var ready = node["status"]?["conditions"] is JsonArray conditions && conditions.Any(x => x?["type"]?.GetValue<string>() == "Ready" && x["status"]?.GetValue<string>() == "True");
-                if (name is not null && ready) readyAt.TryAdd(c.Key + "/" + name, now);
-            }
-        }
-        catch (OperationCanceledException) { }
+            if (type != podType || obj["metadata"]?["namespace"]?.GetValue<string>() != "kube-system") return;
+            var node = obj["spec"]?["nodeName"]?.GetValue<string>();
+            var component = obj["metadata"]?["labels"]?["component"]?.GetValue<string>();
+            if (node is null || component is null || !WorkloadObjects.StaticPodComponents.Contains(component)) return;
+            if (!readyComponents.TryGetValue(node, out var components)) readyComponents[node] = components = [];
+            if (IsReady(obj)) components.Add(component); else components.Remove(component);
+            if (components.Count == WorkloadObjects.StaticPodComponents.Length) podsReadyAt.TryAdd(c.Key + "/" + node, now);
+        };
     }
 }

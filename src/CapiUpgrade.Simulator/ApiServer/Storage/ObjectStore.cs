@@ -45,6 +45,14 @@ public sealed partial class ObjectStore
     /// <summary>Optional schema validation (CRDs) called on create and update with the candidate object.</summary>
     public IObjectValidator? Validator { get; set; }
 
+    /// <summary>
+    /// Called at the instant each change is committed, under the store's lock, with the resource type, the event
+    /// type (ADDED, MODIFIED, DELETED) and the object as stored (read it there; never keep or change it). For
+    /// in-process observers that time changes exactly as the server applied them (the engine benchmark), where a
+    /// watch would add its reader's delay.
+    /// </summary>
+    public Action<ResourceType, string, JsonObject>? OnCommit { get; set; }
+
     /// <summary>Max queued events per watcher before the watch is cut (as the real server drops slow watchers).</summary>
     public int MaxPendingWatchEvents { get; set; } = 100_000;
 
@@ -631,6 +639,7 @@ public sealed partial class ObjectStore
         {
             _historyFloor = entry.ResourceVersion;
         }
+        OnCommit?.Invoke(entry.Object.Type, entry.EventType, entry.Object.Node);
         foreach (var w in _watchers.ToList()) Deliver(w, entry);
     }
 
