@@ -19,6 +19,7 @@ public sealed class StallLog : IDisposable
     private volatile bool _stop;
     private readonly AllocationSampler _allocations = new();
     private readonly HandshakeLog _handshakes = new();
+    private readonly GcPhaseLog _gcPhases = new();
 
     private StallLog(string path)
     {
@@ -63,6 +64,55 @@ public sealed class StallLog : IDisposable
         _allocations.Dispose();
         File.WriteAllLines(Path.ChangeExtension(_path, ".tls.csv"), _handshakes.Lines());
         _handshakes.Dispose();
+        File.WriteAllLines(Path.ChangeExtension(_path, ".gc.csv"), _gcPhases.Lines());
+        _gcPhases.Dispose();
+    }
+
+    /// <summary>
+    /// Every time the runtime stopped all threads, from its events, wall-clock: how long stopping them took, the
+    /// garbage collection inside (empty when the stop was for something else, e.g. the tiered JIT; a background
+    /// collection's stops hold only its short blocking parts) and the whole pause — a long pause is one or the other.
+    /// </summary>
+    private sealed class GcPhaseLog : EventListener
+    {
+        private readonly List<string> _lines = ["suspend_begin,suspend_reason,suspend_ms,gc_ms,pause_ms,generation,gc_reason,gc_type"];
+        private DateTime _suspendBegin, _suspendEnd, _gcStart, _gcEnd;
+        private object? _suspendReason, _generation, _reason, _type;
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, EventLevel.Informational, (EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            object? Payload(string name) => e.PayloadNames?.IndexOf(name) is { } i and >= 0 ? e.Payload![i] : null;
+            var name = e.EventName ?? "";
+            lock (_lines)
+            {
+                if (name.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal))
+                    (_suspendBegin, _suspendReason, _gcStart, _gcEnd) = (e.TimeStamp, Payload("Reason"), default, default);
+                else if (name.StartsWith("GCSuspendEEEnd", StringComparison.Ordinal))
+                    _suspendEnd = e.TimeStamp;
+                else if (name.StartsWith("GCStart", StringComparison.Ordinal) && _suspendBegin != default)
+                    (_gcStart, _generation, _reason, _type) = (e.TimeStamp, Payload("Depth"), Payload("Reason"), Payload("Type"));
+                else if (name.StartsWith("GCEnd", StringComparison.Ordinal) && _gcStart != default)
+                    _gcEnd = e.TimeStamp;
+                else if (name.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _suspendBegin != default)
+                {
+                    var gc = _gcStart != default && _gcEnd != default;
+                    _lines.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{_suspendBegin:O},{_suspendReason},{(_suspendEnd - _suspendBegin).TotalMilliseconds:F1},{(gc ? (_gcEnd - _gcStart).TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) : "")},{(e.TimeStamp - _suspendBegin).TotalMilliseconds:F1},{(gc ? _generation : "")},{(gc ? _reason : "")},{(gc ? _type : "")}"));
+                    _suspendBegin = default;
+                }
+            }
+        }
+
+        public IReadOnlyList<string> Lines()
+        {
+            lock (_lines) return [.. _lines];
+        }
     }
 
     /// <summary>Every TLS handshake this process began (as client or server), with the wall-clock time: a new connection's cost at both ends.</summary>
