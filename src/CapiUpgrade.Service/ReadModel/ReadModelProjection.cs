@@ -45,10 +45,10 @@ public sealed class ReadModelProjection
         SqlReadJournal? journal = null;
         Offset offset = Offset.NoOffset();
         var caughtUp = false;
-        var failures = 0;
-        var delay = TimeSpan.FromMilliseconds(500);
+        var retry = new ProjectionRetry();
         while (!terminated.IsCompleted)
         {
+            TimeSpan wait;
             try
             {
                 journal ??= PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
@@ -65,6 +65,7 @@ public sealed class ReadModelProjection
                             envelope.Event?.GetType().Name, envelope.PersistenceId, envelope.SequenceNr);
                     }
                     offset = envelope.Offset;
+                    retry.Folded();
                 }, materializer);
                 if (!caughtUp)
                 {
@@ -72,25 +73,20 @@ public sealed class ReadModelProjection
                     if (Interlocked.Decrement(ref _pending) == 0) _caughtUp.TrySetResult();
                     continue;
                 }
+                // A live query does not end by itself; one that did is run again from its offset shortly.
+                wait = ProjectionRetry.FirstBackoff;
             }
             catch (Exception e) when (!terminated.IsCompleted)
             {
-                failures++;
-                // On a fresh database the journal creates its tables on first use: the first queries may fail.
-                if (failures > 5)
-                    logger.LogWarning(e, "read model: the query of tag {Tag} failed; retrying from offset {Offset} in {Delay}", projector.Tag, offset, delay);
-                else
-                {
-                    await Task.WhenAny(Task.Delay(TimeSpan.FromMilliseconds(200)), terminated);
-                    continue;
-                }
+                (wait, var warn) = retry.Failed();
+                if (warn)
+                    logger.LogWarning(e, "read model: the query of tag {Tag} failed {Failures} times in a row; retrying from offset {Offset} in {Delay}", projector.Tag, retry.Failures, offset, wait);
             }
             catch (Exception)
             {
                 return;
             }
-            await Task.WhenAny(Task.Delay(delay), terminated);
-            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 10_000));
+            await Task.WhenAny(Task.Delay(wait), terminated);
         }
     }
 }
