@@ -25,7 +25,10 @@ public static class TlsTrust
             RevocationMode = X509RevocationMode.NoCheck,
             DisableCertificateDownloads = true,
         };
-        policy.CustomTrustStore.AddRange(authorities.ToArray());
+        var certificates = authorities.ToArray();
+        policy.CustomTrustStore.AddRange(certificates);
+        // An intermediate among them (a CA bundle) also helps build the chain to its root.
+        policy.ExtraStore.AddRange(certificates);
         return policy;
     }
 
