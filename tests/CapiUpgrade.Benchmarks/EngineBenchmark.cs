@@ -115,6 +115,7 @@ public static class EngineBenchmark
             if (p.IsWarmedUpMarker)
             {
                 foreach (var counter in servers) counter.Reset();
+                fleet.EtcdServer?.Rpcs.Clear();
                 worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
                 worldGc = GcFigures.Now();
                 wall.Restart();
@@ -195,6 +196,13 @@ public static class EngineBenchmark
         var otherDetail = servers.SelectMany(c => c.Agents().Keys.Where(a => a != KubernetesClients.UserAgentProduct).SelectMany(a => c.SnapshotOf(a).Select(p => (Key: $"{a} {p.Key.Verb} {p.Key.Resource}", p.Value))))
             .GroupBy(p => p.Key).Select(g => (g.Key, Count: g.Sum(p => p.Value))).OrderByDescending(p => p.Count).Take(12);
         Console.WriteLine($"  the others' by agent, verb and resource: {string.Join(", ", otherDetail.Select(p => $"{p.Key} {(double)p.Count / Math.Max(1, replaced):F1}"))}");
+        if (fleet.EtcdServer is { } etcdServer)
+        {
+            // The engine's client certificate is minted with this common name (EtcdClientCertificate.Mint's default).
+            var engineRpcs = etcdServer.Rpcs.Where(r => r.Key.Caller == "capi-upgrade-etcd-client").OrderByDescending(r => r.Value).ToList();
+            Console.WriteLine($"etcd RPCs per replaced Machine, the engine's: {(double)engineRpcs.Sum(r => r.Value) / Math.Max(1, replaced):F1} ({string.Join(", ", engineRpcs.Select(r => $"{r.Key.Method} {(double)r.Value / Math.Max(1, replaced):F1}"))}); "
+                              + $"the simulated kubeadm's: {(double)etcdServer.Rpcs.Where(r => r.Key.Caller != "capi-upgrade-etcd-client").Sum(r => r.Value) / Math.Max(1, replaced):F1}");
+        }
         Console.WriteLine($"reaction Node Ready → the engine's DELETE of the old Machine at the API server: p50 {P(0.5):F1} ms, p99 {P(0.99):F1} ms, max {(reactions.Count > 0 ? reactions[^1] : double.NaN):F1} ms over {reactions.Count} replacements");
         Console.WriteLine($"  of which: Node Ready → its static pods Ready at the API server too (the simulated kubelet's part) p50 {Pct(preconditionParts, 0.5):F1} / p99 {Pct(preconditionParts, 0.99):F1} ms");
         Console.WriteLine($"engine's own reaction, Node and static pods Ready → the DELETE at the API server: p50 {Pct(ownReactions, 0.5):F1} ms, p99 {Pct(ownReactions, 0.99):F1} ms over {ownReactions.Count} replacements");

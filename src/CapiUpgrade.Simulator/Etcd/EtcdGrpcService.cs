@@ -20,9 +20,10 @@ public sealed class EtcdGrpcService(SimulatedEtcdServer server)
         return (membership, port);
     }
 
-    private Task<T> Answer<T>(ServerCallContext context, Func<SimulatedEtcdMembership, int, T> call)
+    private Task<T> Answer<T>(ServerCallContext context, string method, Func<SimulatedEtcdMembership, int, T> call)
     {
         var (membership, port) = Resolve(context);
+        server.Count(context.GetHttpContext().Connection.ClientCertificate?.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, false) ?? "", method);
         var latency = membership.LatencyOn(port);
         return latency > TimeSpan.Zero ? LateAsync(context, membership, port, latency, call) : Task.FromResult(call(membership, port));
     }
@@ -38,14 +39,14 @@ public sealed class EtcdGrpcService(SimulatedEtcdServer server)
     {
         public void OnServiceMethodDiscovery(ServiceMethodProviderContext<EtcdGrpcService> context)
         {
-            context.AddUnaryMethod(EtcdGrpcMethods.MemberList, [], (s, r, c) => s.Answer(c, (m, p) => m.MemberList(p)));
-            context.AddUnaryMethod(EtcdGrpcMethods.MemberAdd, [], (s, r, c) => s.Answer(c, (m, p) => m.MemberAdd(p, r)));
-            context.AddUnaryMethod(EtcdGrpcMethods.MemberRemove, [], (s, r, c) => s.Answer(c, (m, p) => m.MemberRemove(p, r)));
-            context.AddUnaryMethod(EtcdGrpcMethods.MemberPromote, [], (s, r, c) => s.Answer(c, (m, p) => m.MemberPromote(p, r)));
-            context.AddUnaryMethod(EtcdGrpcMethods.Status, [], (s, r, c) => s.Answer(c, (m, p) => m.Status(p)));
-            context.AddUnaryMethod(EtcdGrpcMethods.MoveLeader, [], (s, r, c) => s.Answer(c, (m, p) => m.MoveLeader(p, r)));
-            context.AddUnaryMethod(EtcdGrpcMethods.Alarm, [], (s, r, c) => s.Answer(c, (m, p) => m.Alarm(p, r)));
-            context.AddUnaryMethod(EtcdGrpcMethods.Range, [], (s, r, c) => s.Answer(c, (m, p) => m.Range(p, r)));
+            context.AddUnaryMethod(EtcdGrpcMethods.MemberList, [], (s, r, c) => s.Answer(c, "MemberList", (m, p) => m.MemberList(p)));
+            context.AddUnaryMethod(EtcdGrpcMethods.MemberAdd, [], (s, r, c) => s.Answer(c, "MemberAdd", (m, p) => m.MemberAdd(p, r)));
+            context.AddUnaryMethod(EtcdGrpcMethods.MemberRemove, [], (s, r, c) => s.Answer(c, "MemberRemove", (m, p) => m.MemberRemove(p, r)));
+            context.AddUnaryMethod(EtcdGrpcMethods.MemberPromote, [], (s, r, c) => s.Answer(c, "MemberPromote", (m, p) => m.MemberPromote(p, r)));
+            context.AddUnaryMethod(EtcdGrpcMethods.Status, [], (s, r, c) => s.Answer(c, "Status", (m, p) => m.Status(p)));
+            context.AddUnaryMethod(EtcdGrpcMethods.MoveLeader, [], (s, r, c) => s.Answer(c, "MoveLeader", (m, p) => m.MoveLeader(p, r)));
+            context.AddUnaryMethod(EtcdGrpcMethods.Alarm, [], (s, r, c) => s.Answer(c, "Alarm", (m, p) => m.Alarm(p, r)));
+            context.AddUnaryMethod(EtcdGrpcMethods.Range, [], (s, r, c) => s.Answer(c, "Range", (m, p) => m.Range(p, r)));
         }
     }
 }

@@ -48,6 +48,9 @@ public sealed class SimulatedFleet : IAsyncDisposable, IFaultTargets
     public string ManagementUrl => Management.Url;
     public string ManagementKubeconfig => Management.Kubeconfig();
     public EtcdMode EtcdMode { get; }
+
+    /// <summary>The server answering every simulated etcd member's RPCs (null with real etcd).</summary>
+    public SimulatedEtcdServer? EtcdServer => _etcdServer;
     public IReadOnlyList<SimulatedCluster> Clusters => _clusters;
     public FleetFaults Faults { get; }
     public InvariantObserver Observer { get; private set; } = null!;
