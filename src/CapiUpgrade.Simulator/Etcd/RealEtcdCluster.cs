@@ -24,9 +24,80 @@ public sealed class RealEtcdCluster : EtcdCluster
         : base(clusterName, ca)
     {
         var root = baseDirectory ?? (Directory.Exists("/dev/shm") ? "/dev/shm/capi-sim-etcd" : Path.Combine(Path.GetTempPath(), "capi-sim-etcd"));
+        SweepOrphans(root);
         _directory = Path.Combine(root, $"{clusterName.Replace('/', '-')}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(_directory);
+        File.WriteAllText(Path.Combine(_directory, OwnerFile), ProcessIdentity(Environment.ProcessId) ?? Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         File.WriteAllText(Path.Combine(_directory, "ca.crt"), ca.CertificatePem);
+    }
+
+    /// <summary>In each cluster's directory: the simulator process that owns it (pid and start time, as in /proc).</summary>
+    public const string OwnerFile = "owner";
+
+    /// <summary>
+    /// A simulator that was killed (SIGKILL, a CI timeout) cannot stop its etcd processes nor delete their data, which
+    /// lives in memory under /dev/shm: the next one to start an etcd cluster under the same root stops the etcd
+    /// processes of every directory whose owner is gone and deletes the directory. Directories of living owners
+    /// (another simulator running beside this one) are left alone; a directory without an owner file (older
+    /// simulators) goes once no process uses it and it is 10 minutes old. Returns the directories removed.
+    /// </summary>
+    public static IReadOnlyList<string> SweepOrphans(string root)
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(root) || !Directory.Exists("/proc")) return removed;
+        foreach (var directory in Directory.EnumerateDirectories(root))
+        {
+            var owner = Path.Combine(directory, OwnerFile);
+            string? recorded;
+            try { recorded = File.Exists(owner) ? File.ReadAllText(owner).Trim() : null; }
+            catch (IOException) { continue; }
+            if (recorded is not null && int.TryParse(recorded.Split(' ')[0], out var pid) && ProcessIdentity(pid) == recorded) continue;
+            var users = EtcdProcessesUsing(directory);
+            // No owner file: an older simulator's, or one being created this instant (the owner file follows the directory).
+            if (recorded is null && (users.Count > 0 || DateTime.UtcNow - Directory.GetLastWriteTimeUtc(directory) < TimeSpan.FromMinutes(10))) continue;
+            foreach (var user in users) _ = Kill(user, 9);
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+                removed.Add(directory);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
+    /// <summary>"pid starttime" of a living process (start time in clock ticks since boot, /proc/PID/stat field 22), or null.</summary>
+    private static string? ProcessIdentity(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return $"{pid} {fields[19]}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Processes named etcd whose --data-dir lies under <paramref name="directory"/>.</summary>
+    private static List<int> EtcdProcessesUsing(string directory)
+    {
+        var prefix = "--data-dir=" + directory.TrimEnd('/') + "/";
+        var found = new List<int>();
+        foreach (var proc in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out var pid)) continue;
+            string[] argv;
+            try { argv = File.ReadAllText(Path.Combine(proc, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            if (argv.Length > 0 && Path.GetFileName(argv[0]) == "etcd" && argv.Any(a => a.StartsWith(prefix, StringComparison.Ordinal)))
+                found.Add(pid);
+        }
+        return found;
     }
 
     /// <summary>Whether an `etcd` binary is on PATH.</summary>

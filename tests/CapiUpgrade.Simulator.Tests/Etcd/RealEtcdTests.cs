@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CapiUpgrade.Simulator.Etcd;
 using CapiUpgrade.Simulator.Pki;
 
@@ -34,6 +35,44 @@ public sealed class RealEtcdTests
             {
                 throw new Xunit.Sdk.XunitException($"real etcd step '{name}' did not finish within 3 minutes (etcd logs in {etcd.Directory_})");
             }
+        }
+    }
+
+    [Fact]
+    public async Task The_etcd_of_a_killed_simulator_is_stopped_and_its_data_removed_by_the_next_one()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "capi-sim-etcd-sweep-" + Guid.NewGuid().ToString("N")[..8]);
+        var ca = CertificateAuthority.Create("etcd-ca");
+        try
+        {
+            await using var orphaned = new RealEtcdCluster("default/orphaned", ca, root);
+            await orphaned.BootstrapAsync(["m-0"]).WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.True(orphaned.Processes.Single().IsRunning);
+            // Its simulator "was killed": the owner file names a process that has exited.
+            using (var gone = Process.Start("true")!)
+            {
+                await gone.WaitForExitAsync();
+                await File.WriteAllTextAsync(Path.Combine(orphaned.Directory_, RealEtcdCluster.OwnerFile), $"{gone.Id} 0");
+            }
+            await using var living = new RealEtcdCluster("default/living", ca, root);
+            var recentWithoutOwner = Directory.CreateDirectory(Path.Combine(root, "default-recent-0000")).FullName;
+            var oldWithoutOwner = Directory.CreateDirectory(Path.Combine(root, "default-old-0000")).FullName;
+            Directory.SetLastWriteTimeUtc(oldWithoutOwner, DateTime.UtcNow.AddHours(-1));
+
+            await using var next = new RealEtcdCluster("default/next", ca, root);
+
+            Assert.False(Directory.Exists(orphaned.Directory_), "the killed simulator's etcd data is deleted");
+            Assert.False(Directory.Exists(oldWithoutOwner), "an old directory nobody owns or uses is deleted");
+            Assert.True(Directory.Exists(living.Directory_), "a living simulator's directory is left alone");
+            Assert.True(Directory.Exists(recentWithoutOwner), "a directory being created (no owner file yet) is left alone");
+            Assert.True(Directory.Exists(next.Directory_));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (orphaned.Processes.Single().IsRunning && DateTime.UtcNow < deadline) await Task.Delay(100);
+            Assert.False(orphaned.Processes.Single().IsRunning, "the killed simulator's etcd process is stopped");
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
     }
 }
