@@ -19,7 +19,7 @@ public static class SimCommands
         public Option<int> Port { get; } = new("--port") { Description = "TCP port on 127.0.0.1 for the management API server (0 = any free port)", DefaultValueFactory = _ => 6443 };
         public Option<FileInfo?> KubeconfigOut { get; } = new("--kubeconfig-out") { Description = "write the management cluster's kubeconfig to this file" };
         public Option<DirectoryInfo?> Crds { get; } = new("--crds") { Description = "folder of CRD YAML files to validate custom resources against (e.g. ../shared/capi-crds/v1.10.10)" };
-        public Option<bool> Tls { get; } = new("--tls") { Description = "serve HTTPS with a fresh CA and require the kubeconfig's client certificate" };
+        public Option<bool> Tls { get; } = new("--tls") { Description = "serve HTTPS with a fresh CA and require the kubeconfig's client certificate (without it: plain HTTP and a bearer token in the kubeconfig)" };
     }
 
     /// <summary>Called after the management API server started, before waiting for Ctrl-C: (parse result, options, server, cancellation).</summary>
@@ -74,6 +74,17 @@ public static class SimCommands
                 ServerCertificate = Pki.IssueServerCertificate(ca),
                 ServerCaPem = Pki.CertificatePem(ca),
                 ClientCertificateAuthority = ca,
+            };
+        }
+        else
+        {
+            // Plain HTTP: the kubeconfig still holds a credential, a random bearer token, since KubernetesClient (and
+            // so `run` and `serve`) refuses a kubeconfig user without any; kubectl sends no token over plain HTTP, so
+            // requests without one are served too, as before.
+            serverOptions = serverOptions with
+            {
+                BearerToken = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+                AllowAnonymous = true,
             };
         }
 

@@ -50,6 +50,13 @@ public sealed record KubeApiServerOptions
     /// </summary>
     public bool StrictFieldValidationByDefault { get; init; }
 
-    /// <summary>True when any credential is configured: requests without a valid one get 401.</summary>
-    public bool RequiresAuthentication => ClientCertificateAuthority is not null || BearerToken is not null;
+    /// <summary>
+    /// Serve requests without a valid credential too (the real server's <c>--anonymous-auth</c>, with every permission
+    /// here): a plain-HTTP `sim serve` writes a bearer token into its kubeconfig, which KubernetesClient needs and sends,
+    /// while kubectl sends no token over plain HTTP.
+    /// </summary>
+    public bool AllowAnonymous { get; init; }
+
+    /// <summary>True when any credential is configured and anonymous requests are not allowed: requests without a valid one get 401.</summary>
+    public bool RequiresAuthentication => !AllowAnonymous && (ClientCertificateAuthority is not null || BearerToken is not null);
 }
