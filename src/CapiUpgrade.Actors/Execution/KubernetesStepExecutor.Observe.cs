@@ -80,15 +80,21 @@ public sealed partial class KubernetesStepExecutor
     private async Task<EtcdHealthReport> RecentEtcdHealthAsync(TimeSpan maxAge, CancellationToken ct) =>
         Volatile.Read(ref _lastHealth) is { } last && DateTimeOffset.UtcNow - last.At < maxAge ? last.Report : await EtcdHealthAsync(ct);
 
-    private async Task<Observed> ObserveAsync(CancellationToken ct, bool withClaimAndOwners = false, TimeSpan etcdMaxAge = default)
+    /// <summary>What the control plane looks like now: Machines, Nodes and etcd health, and for the preflight also the claim and the certificate secrets' owners.</summary>
+    /// <param name="ct">Cancels the observation.</param>
+    /// <param name="forPreflight">
+    /// The preflight's observation (once per upgrade, and again after a retry or resume): Machines and Nodes read live, as
+    /// an operator's kubectl would, so a cause fixed just before the retry is seen, with the Cluster's claim and the
+    /// certificate secrets' owners. Every other step reads the watch caches and needs neither.
+    /// </param>
+    /// <param name="etcdMaxAge">How old the last etcd health report may be to be used instead of asking etcd (default: ask).</param>
+    private async Task<Observed> ObserveAsync(CancellationToken ct, bool forPreflight = false, TimeSpan etcdMaxAge = default)
     {
-        // Preflight (once per upgrade, and again after a retry or resume) reads live, as an operator's kubectl
-        // would, so a cause fixed just before the retry is seen; every other step reads the watch caches.
-        var (machines, nodes) = withClaimAndOwners ? await ControlPlaneLiveAsync(ct) : await ControlPlaneFromWatchesAsync(ct);
+        var (machines, nodes) = forPreflight ? await ControlPlaneLiveAsync(ct) : await ControlPlaneFromWatchesAsync(ct);
         var health = await RecentEtcdHealthAsync(etcdMaxAge, ct);
         string? claim = null;
         var secretOwners = new HashSet<string>(StringComparer.Ordinal);
-        if (withClaimAndOwners)
+        if (forPreflight)
         {
             var cluster = await Api.GetAsync(ResourceKind.Cluster, _key.Namespace, _key.Name, ct);
             claim = cluster is null ? null : MachineJson.Annotation(cluster, CapiConventions.UpgradeIdAnnotation);
@@ -214,7 +220,7 @@ public sealed partial class KubernetesStepExecutor
     {
         // etcd members that did not answer in time are asked again (2 s, 4 s, 8 s... apart, at most
         // GatePatienceWithSlowMembers) before the decider sees them unhealthy and pauses the upgrade.
-        var observed = await LookAgainWhileAsync(await ObserveAsync(ct, withClaimAndOwners: true), () => ObserveAsync(ct, withClaimAndOwners: true),
+        var observed = await LookAgainWhileAsync(await ObserveAsync(ct, forPreflight: true), () => ObserveAsync(ct, forPreflight: true),
             (o, waited) => waited < GatePatienceWithSlowMembers && o.Observation.Members.Any(m => m.TimedOut), ct);
         var state = request.State;
         if (!KubernetesVersion.TryParse(state.TargetVersion, out var target, out var error))
