@@ -183,9 +183,8 @@ public static class EngineBenchmark
         var failed = finished.Values.Where(s => !s.Succeeded).ToList();
         static double Pct(List<double> values, double q)
         {
-            if (values.Count == 0) return double.NaN;
             values.Sort();
-            return values[Math.Min(values.Count - 1, (int)Math.Ceiling(q * values.Count) - 1)];
+            return Percentile.NearestRank(values, q);
         }
         double P(double q) => Pct(reactions, q);
         Console.WriteLine($"upgrades: {finished.Count - failed.Count} succeeded, {failed.Count} not ({string.Join("; ", failed.Take(3).Select(f => f.Cluster + ": " + f.Phase + " " + f.PauseReason))})");
@@ -198,10 +197,11 @@ public static class EngineBenchmark
         Console.WriteLine($"  the others' by agent, verb and resource: {string.Join(", ", otherDetail.Select(p => $"{p.Key} {(double)p.Count / Math.Max(1, replaced):F1}"))}");
         if (fleet.EtcdServer is { } etcdServer)
         {
-            // The engine's client certificate is minted with this common name (EtcdClientCertificate.Mint's default).
-            var engineRpcs = etcdServer.Rpcs.Where(r => r.Key.Caller == "capi-upgrade-etcd-client").OrderByDescending(r => r.Value).ToList();
+            // The engine's client certificate is minted with EtcdClientCertificate's default common name.
+            var engineCaller = "CN=" + Kubernetes.Certificates.EtcdClientCertificate.DefaultCommonName;
+            var engineRpcs = etcdServer.Rpcs.Where(r => r.Key.Caller == engineCaller).OrderByDescending(r => r.Value).ToList();
             Console.WriteLine($"etcd RPCs per replaced Machine, the engine's: {(double)engineRpcs.Sum(r => r.Value) / Math.Max(1, replaced):F1} ({string.Join(", ", engineRpcs.Select(r => $"{r.Key.Method} {(double)r.Value / Math.Max(1, replaced):F1}"))}); "
-                              + $"the simulated kubeadm's: {(double)etcdServer.Rpcs.Where(r => r.Key.Caller != "capi-upgrade-etcd-client").Sum(r => r.Value) / Math.Max(1, replaced):F1}");
+                              + $"the simulated kubeadm's: {(double)etcdServer.Rpcs.Where(r => r.Key.Caller != engineCaller).Sum(r => r.Value) / Math.Max(1, replaced):F1}");
         }
         Console.WriteLine($"reaction Node Ready → the engine's DELETE of the old Machine at the API server: p50 {P(0.5):F1} ms, p99 {P(0.99):F1} ms, max {(reactions.Count > 0 ? reactions[^1] : double.NaN):F1} ms over {reactions.Count} replacements"
                           + (reactions.Count is > 0 and < 100 ? $" (under 100 reactions the p99 is the slowest one: one pause decides it)" : ""));

@@ -145,7 +145,7 @@ public static class ServiceBenchmark
         var sorted = delays.OrderBy(d => d.Seconds).ToList();
         var late = sorted.Where(d => d.Seconds > 60).ToList();
         Console.WriteLine($"upgrades' first event journaled after the campaign's start: p50 {sorted[sorted.Count / 2].Seconds:F1} s, "
-                          + $"p99 {sorted[Math.Max(0, (int)Math.Ceiling(sorted.Count * 0.99) - 1)].Seconds:F1} s, max {sorted[^1].Seconds:F1} s; "
+                          + $"p99 {Percentile.NearestRank(sorted.Select(d => d.Seconds).ToList(), 0.99):F1} s, max {sorted[^1].Seconds:F1} s; "
                           + $"{late.Count} after more than 60 s{(late.Count > 0 ? ": " + string.Join(", ", late.Take(12).Select(d => $"{d.Id} {d.Seconds:F0} s")) : "")}");
         using var shards = db.CreateCommand();
         shards.CommandText = "SELECT persistence_id, created FROM journal WHERE persistence_id LIKE '/sharding/%Shard/%' ORDER BY ordering";

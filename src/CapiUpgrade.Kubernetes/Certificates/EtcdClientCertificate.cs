@@ -14,12 +14,15 @@ public sealed record EtcdClientCredentials(X509Certificate2 CertificateAuthority
 /// </summary>
 public static class EtcdClientCertificate
 {
+    /// <summary>The common name of the engine's etcd client certificates: what etcd's logs (and the simulator's RPC counts) name the engine by.</summary>
+    public const string DefaultCommonName = "capi-upgrade-etcd-client";
+
     /// <summary>
     /// Signs a new client certificate (ECDSA P-256 key — cheap to generate for hundreds of clusters — CN
     /// <paramref name="commonName"/>, EKU clientAuth, not a CA)
     /// with the CA, valid for <paramref name="lifetime"/> (default 24 h) clamped into the CA's validity.
     /// </summary>
-    public static EtcdClientCredentials Mint(string caCertificatePem, string caKeyPem, string commonName = "capi-upgrade-etcd-client", TimeSpan? lifetime = null)
+    public static EtcdClientCredentials Mint(string caCertificatePem, string caKeyPem, string commonName = DefaultCommonName, TimeSpan? lifetime = null)
     {
         X509Certificate2 ca;
         try

@@ -23,7 +23,8 @@ public sealed class EtcdGrpcService(SimulatedEtcdServer server)
     private Task<T> Answer<T>(ServerCallContext context, string method, Func<SimulatedEtcdMembership, int, T> call)
     {
         var (membership, port) = Resolve(context);
-        server.Count(context.GetHttpContext().Connection.ClientCertificate?.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, false) ?? "", method);
+        // The certificate keeps its subject once read: no name is parsed per call.
+        server.Count(context.GetHttpContext().Connection.ClientCertificate?.Subject ?? "", method);
         var latency = membership.LatencyOn(port);
         return latency > TimeSpan.Zero ? LateAsync(context, membership, port, latency, call) : Task.FromResult(call(membership, port));
     }

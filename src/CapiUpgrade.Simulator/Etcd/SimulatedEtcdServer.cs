@@ -31,7 +31,7 @@ public sealed class SimulatedEtcdServer : IAsyncDisposable
     private readonly SemaphoreSlim _hostLock = new(1, 1);
     private bool _disposed;
 
-    /// <summary>RPCs answered, by the caller's client certificate common name and method (benchmarks: the engine's etcd calls per Machine).</summary>
+    /// <summary>RPCs answered, by the caller's client certificate subject (e.g. CN=capi-upgrade-etcd-client) and method (benchmarks: the engine's etcd calls per Machine).</summary>
     public ConcurrentDictionary<(string Caller, string Method), long> Rpcs { get; } = new();
 
     internal void Count(string caller, string method) => Rpcs.AddOrUpdate((caller, method), 1, static (_, n) => n + 1);

@@ -99,11 +99,9 @@ public static class Pki
     /// <summary>True when <paramref name="cert"/> chains to <paramref name="ca"/> (and only to it) and is valid now.</summary>
     public static bool IsIssuedBy(X509Certificate2 cert, X509Certificate2 ca)
     {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationFlags = X509VerificationFlags.IgnoreWrongUsage;
+        var policy = TrustOnly(ca);
+        policy.VerificationFlags = X509VerificationFlags.IgnoreWrongUsage;
+        using var chain = new X509Chain { ChainPolicy = policy };
         return chain.Build(cert);
     }
 }
