@@ -9,9 +9,27 @@ public static class UpgradeAssertions
 {
     public static string Name(JsonObject o) => o["metadata"]!["name"]!.GetValue<string>();
 
+    /// <summary>
+    /// The cluster's control-plane Machines once each has its status.nodeRef, or as they are after 30 s. The engine
+    /// finds a replacement's Node by its providerID and does not wait for Cluster API's nodeRef, so a run can end while
+    /// the simulated Machine controller is still retrying that status patch (injected API errors): the final state is
+    /// asserted once the controller has caught up, not in the instant the run exits.
+    /// </summary>
+    private static async Task<IReadOnlyList<JsonObject>> ControlPlaneMachinesWithNodeRefsAsync(FleetUnderTest f, SimulatedCluster c)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var machines = f.ControlPlaneMachines(c);
+        while (machines.Any(m => m["status"]?["nodeRef"]?["name"] is null) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            machines = f.ControlPlaneMachines(c);
+        }
+        return machines;
+    }
+
     public static async Task AssertUpgradedAsync(FleetUnderTest f, SimulatedCluster c, string version, int nodes = 3)
     {
-        var machines = f.ControlPlaneMachines(c);
+        var machines = await ControlPlaneMachinesWithNodeRefsAsync(f, c);
         Assert.Equal(nodes, machines.Count);
         Assert.All(machines, m => Assert.Equal(version, m["spec"]!["version"]!.GetValue<string>()));
         Assert.All(machines, m => Assert.Null(m["metadata"]!["deletionTimestamp"]));
