@@ -75,15 +75,27 @@ public sealed class StallLog : IDisposable
     /// </summary>
     private sealed class GcPhaseLog : EventListener
     {
-        private readonly List<string> _lines = ["suspend_begin,suspend_reason,suspend_ms,gc_ms,pause_ms,generation,gc_reason,gc_type"];
+        private readonly List<string> _lines = ["suspend_begin,suspend_reason,suspend_ms,gc_ms,pause_ms,generation,gc_reason,gc_type,marks"];
+        private static readonly string[] RootKinds = ["stack", "finalize-queue", "handles", "older", "sized-ref", "overflow", "dependent-handles", "new-finalize-queue", "steal", "bgc"];
+        private readonly List<string> _marks = [];
         private DateTime _suspendBegin, _suspendEnd, _gcStart, _gcEnd;
         private object? _suspendReason, _generation, _reason, _type;
 
         protected override void OnEventSourceCreated(EventSource source)
         {
             if (source.Name == "Microsoft-Windows-DotNETRuntime")
-                EnableEvents(source, EventLevel.Informational, (EventKeywords)0x1);
+                EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1);
         }
+
+        // The server collector's threads meet at these points between its phases (the runtime's gc_join_stage).
+        private static readonly string[] JoinStages =
+        [
+            "init_cpu_mapping", "done", "generation_determined", "begin_mark_phase", "scan_dependent_handles", "rescan_dependent_handles",
+            "scan_sizedref_done", "null_dead_short_weak", "scan_finalization", "null_dead_long_weak", "null_dead_syncblk", "decide_on_compaction",
+            "rearrange_segs_compaction", "adjust_handle_age_compact", "adjust_handle_age_sweep", "begin_relocate_phase", "relocate_phase_done",
+            "verify_objects_done", "start_bgc", "restart_ee", "concurrent_overflow", "suspend_ee", "bgc_after_ephemeral", "allow_fgc", "bgc_sweep",
+            "suspend_ee_verify", "restart_ee_verify", "set_state_free", "update_card_bundle", "after_absorb", "verify_copy_table",
+        ];
 
         protected override void OnEventWritten(EventWrittenEventArgs e)
         {
@@ -96,14 +108,32 @@ public sealed class StallLog : IDisposable
                 else if (name.StartsWith("GCSuspendEEEnd", StringComparison.Ordinal))
                     _suspendEnd = e.TimeStamp;
                 else if (name.StartsWith("GCStart", StringComparison.Ordinal) && _suspendBegin != default)
+                {
                     (_gcStart, _generation, _reason, _type) = (e.TimeStamp, Payload("Depth"), Payload("Reason"), Payload("Type"));
+                    _marks.Clear();
+                }
+                else if (name.StartsWith("GCJoin", StringComparison.Ordinal) && _gcStart != default
+                         && Convert.ToInt32(Payload("JoinTime"), CultureInfo.InvariantCulture) == 0 && Convert.ToInt32(Payload("JoinType"), CultureInfo.InvariantCulture) == 0)
+                {
+                    // The last thread reached a join: the phase before it ended on every heap.
+                    var stage = Convert.ToInt32(Payload("JoinID"), CultureInfo.InvariantCulture);
+                    _marks.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"join {(stage < JoinStages.Length ? JoinStages[stage] : stage.ToString(CultureInfo.InvariantCulture))} @{(e.TimeStamp - _gcStart).TotalMilliseconds:F1}ms"));
+                }
+                else if (name.StartsWith("GCMarkWithType", StringComparison.Ordinal) && _gcStart != default)
+                {
+                    // Each heap's marking from one kind of root finished: when (since the collection began) and how much it marked.
+                    var kind = Convert.ToInt32(Payload("Type"), CultureInfo.InvariantCulture);
+                    _marks.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"h{Payload("HeapNum")} {(kind < RootKinds.Length ? RootKinds[kind] : kind.ToString(CultureInfo.InvariantCulture))} @{(e.TimeStamp - _gcStart).TotalMilliseconds:F1}ms {Convert.ToDouble(Payload("Bytes"), CultureInfo.InvariantCulture) / 1048576.0:F2}MiB"));
+                }
                 else if (name.StartsWith("GCEnd", StringComparison.Ordinal) && _gcStart != default)
                     _gcEnd = e.TimeStamp;
                 else if (name.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _suspendBegin != default)
                 {
                     var gc = _gcStart != default && _gcEnd != default;
                     _lines.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"{_suspendBegin:O},{_suspendReason},{(_suspendEnd - _suspendBegin).TotalMilliseconds:F1},{(gc ? (_gcEnd - _gcStart).TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) : "")},{(e.TimeStamp - _suspendBegin).TotalMilliseconds:F1},{(gc ? _generation : "")},{(gc ? _reason : "")},{(gc ? _type : "")}"));
+                        $"{_suspendBegin:O},{_suspendReason},{(_suspendEnd - _suspendBegin).TotalMilliseconds:F1},{(gc ? (_gcEnd - _gcStart).TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) : "")},{(e.TimeStamp - _suspendBegin).TotalMilliseconds:F1},{(gc ? _generation : "")},{(gc ? _reason : "")},{(gc ? _type : "")},{(gc ? string.Join("; ", _marks) : "")}"));
                     _suspendBegin = default;
                 }
             }
