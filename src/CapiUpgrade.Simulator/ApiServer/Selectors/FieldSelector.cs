@@ -58,7 +58,24 @@ public sealed class FieldSelector
         return true;
     }
 
-    private static string Lookup(JsonObject obj, string path)
+    /// <summary>The same test on a stored version's precomputed fields.</summary>
+    internal bool Matches(StoredObject obj)
+    {
+        foreach (var r in _requirements)
+        {
+            var actual = r.Path switch
+            {
+                "metadata.name" => obj.Name,
+                "metadata.namespace" => obj.Namespace ?? "",
+                _ => obj.SelectableFields?.GetValueOrDefault(r.Path) ?? "",
+            };
+            if ((actual == r.Value) != r.Equal) return false;
+        }
+        return true;
+    }
+
+    /// <summary>A field's value as a selector compares it ("" when absent; spec.unschedulable defaults to "false").</summary>
+    internal static string Lookup(JsonObject obj, string path)
     {
         JsonNode? node = obj;
         foreach (var segment in path.Split('.'))

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CapiUpgrade.Simulator.ApiServer.Storage;
 
@@ -98,10 +99,18 @@ public sealed class LabelSelector
     {
         if (_requirements.Count == 0) return true;
         var labels = obj["metadata"]?["labels"] as JsonObject;
+        return Matches(labels?.Where(p => p.Value?.GetValueKind() == JsonValueKind.String)
+            .ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal));
+    }
+
+    /// <summary>True when these labels (null: none) satisfy every requirement.</summary>
+    public bool Matches(IReadOnlyDictionary<string, string>? labels)
+    {
+        if (_requirements.Count == 0) return true;
         foreach (var r in _requirements)
         {
             string? value = null;
-            var has = labels is not null && labels.TryGetPropertyValue(r.Key, out var node) && (value = node?.GetValue<string>()) is not null;
+            var has = labels is not null && labels.TryGetValue(r.Key, out value);
             var ok = r.Op switch
             {
                 Op.Exists => has,

@@ -47,7 +47,7 @@ public sealed partial class ObjectStore
 
     /// <summary>
     /// Called at the instant each change is committed, under the store's lock, with the resource type, the event
-    /// type (ADDED, MODIFIED, DELETED) and the object as stored (read it there; never keep or change it). For
+    /// type (ADDED, MODIFIED, DELETED) and a copy of the object as stored (parsed for the callback). For
     /// in-process observers that time changes exactly as the server applied them (the engine benchmark), where a
     /// watch would add its reader's delay.
     /// </summary>
@@ -101,7 +101,7 @@ public sealed partial class ObjectStore
     /// <summary>A copy of the object, or null.</summary>
     public JsonObject? TryGet(ResourceType type, string? ns, string name)
     {
-        lock (_sync) return Find(type, ns, name)?.Node.DeepClone().AsObject();
+        lock (_sync) return Find(type, ns, name)?.ParseNode();
     }
 
     /// <summary>Copies of the objects of a kind (all namespaces when <paramref name="ns"/> is null).</summary>
@@ -111,8 +111,8 @@ public sealed partial class ObjectStore
         lock (_sync)
         {
             return Table(type).Values
-                .Where(o => (ns is null || o.Namespace == ns) && selector.Matches(o.Node))
-                .Select(o => o.Node.DeepClone().AsObject())
+                .Where(o => (ns is null || o.Namespace == ns) && selector.Matches(o.Labels))
+                .Select(o => o.ParseNode())
                 .ToList();
         }
     }
@@ -143,7 +143,7 @@ public sealed partial class ObjectStore
             {
                 if (after is not null && string.CompareOrdinal(key, after) <= 0) continue;
                 if (ns is not null && o.Namespace != ns) continue;
-                if (!labels.Matches(o.Node) || !fields.Matches(o.Node)) continue;
+                if (!o.Matches(labels, fields)) continue;
                 if (limit > 0 && items.Count >= limit)
                 {
                     remaining++;
@@ -219,8 +219,9 @@ public sealed partial class ObjectStore
             }
             obj = Validate(type, name, obj, strictFields);
             if (Find(type, ns, name) is not null) throw ApiException.AlreadyExists(type, name);
-            var stored = Commit(type, null, obj, WatchEventKind.Added);
-            return stored.Node.DeepClone().AsObject();
+            Commit(type, null, obj, WatchEventKind.Added);
+            return obj; // the store keeps its serialisation, not this tree: the caller's own
+
         }
     }
 
@@ -326,7 +327,7 @@ public sealed partial class ObjectStore
         lock (_sync)
         {
             var old = Find(type, ns, name) ?? throw ApiException.NotFound(type, name);
-            return UpdateLocked(type, old, body.DeepClone().AsObject(), statusOnly, strictFields).Node.DeepClone().AsObject();
+            return UpdateLocked(type, old, body.DeepClone().AsObject(), statusOnly, strictFields).ParseNode();
         }
     }
 
@@ -336,8 +337,8 @@ public sealed partial class ObjectStore
         lock (_sync)
         {
             var old = Find(type, ns, name) ?? throw ApiException.NotFound(type, name);
-            var candidate = patch(old.Node.DeepClone().AsObject());
-            return UpdateLocked(type, old, candidate, statusOnly, strictFields).Node.DeepClone().AsObject();
+            var candidate = patch(old.ParseNode());
+            return UpdateLocked(type, old, candidate, statusOnly, strictFields).ParseNode();
         }
     }
 
@@ -358,10 +359,12 @@ public sealed partial class ObjectStore
         if (!string.IsNullOrEmpty(uid) && uid != old.Uid)
             throw ApiException.Conflict(type, old.Name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {old.Uid}");
 
+        var oldNode = old.ParseNode();
+        var oldMeta = oldNode["metadata"]!.AsObject();
         JsonObject next;
         if (statusOnly)
         {
-            next = old.Node.DeepClone().AsObject();
+            next = oldNode.DeepClone().AsObject();
             if (body["status"] is { } status) next["status"] = status.DeepClone();
             else next.Remove("status");
         }
@@ -369,7 +372,6 @@ public sealed partial class ObjectStore
         {
             next = body;
             var m = next["metadata"]!.AsObject();
-            var oldMeta = old.Metadata;
             m["name"] = old.Name;
             if (old.Namespace is not null) m["namespace"] = old.Namespace;
             m["uid"] = old.Uid;
@@ -383,18 +385,18 @@ public sealed partial class ObjectStore
             else m.Remove("generation");
             if (type.HasStatus)
             {
-                if (old.Node["status"] is { } oldStatus) next["status"] = oldStatus.DeepClone();
+                if (oldNode["status"] is { } oldStatus) next["status"] = oldStatus.DeepClone();
                 else next.Remove("status");
             }
-            if (type.Group.Length == 0 && type.Plural == "namespaces") next["spec"] = old.Node["spec"]?.DeepClone();
+            if (type.Group.Length == 0 && type.Plural == "namespaces") next["spec"] = oldNode["spec"]?.DeepClone();
         }
         next["metadata"]!["resourceVersion"] = old.ResourceVersion.ToString(CultureInfo.InvariantCulture);
         next = Validate(type, old.Name, next, strictFields);
 
-        if (type.TracksGeneration && !statusOnly && !SameOutsideMetadataAndStatus(old.Node, next))
-            next["metadata"]!["generation"] = ReadLong(old.Metadata["generation"]) + 1;
+        if (type.TracksGeneration && !statusOnly && !SameOutsideMetadataAndStatus(oldNode, next))
+            next["metadata"]!["generation"] = ReadLong(oldMeta["generation"]) + 1;
 
-        if (JsonNode.DeepEquals(old.Node, next)) return old; // a no-op update writes nothing, like the real server
+        if (JsonNode.DeepEquals(oldNode, next)) return old; // a no-op update writes nothing, like the real server
 
         var stored = Commit(type, old, next, WatchEventKind.Modified);
         if (stored.IsDeleting && stored.Finalizers.Count == 0) RemoveLocked(stored);
@@ -434,8 +436,8 @@ public sealed partial class ObjectStore
             var result = DeleteLocked(old, policy);
             var current = Find(type, ns, name);
             return current is not null && current.Uid == old.Uid
-                ? (current.Node.DeepClone().AsObject(), false)
-                : (result.Node.DeepClone().AsObject(), true);
+                ? (current.ParseNode(), false)
+                : (result.ParseNode(), true);
         }
     }
 
@@ -444,12 +446,12 @@ public sealed partial class ObjectStore
     {
         lock (_sync)
         {
-            var targets = Table(type).Values.Where(o => (ns is null || o.Namespace == ns) && labels.Matches(o.Node) && fields.Matches(o.Node)).ToList();
+            var targets = Table(type).Values.Where(o => (ns is null || o.Namespace == ns) && o.Matches(labels, fields)).ToList();
             var result = new List<JsonObject>();
             foreach (var o in targets)
             {
                 if (Find(type, o.Namespace, o.Name) is not { } current) continue;
-                result.Add(DeleteLocked(current, options?.PropagationPolicy ?? "Background").Node.DeepClone().AsObject());
+                result.Add(DeleteLocked(current, options?.PropagationPolicy ?? "Background").ParseNode());
             }
             return result;
         }
@@ -466,7 +468,7 @@ public sealed partial class ObjectStore
         if (finalizers.Count == 0) return RemoveLocked(old);
 
         if (old.IsDeleting && finalizers.SequenceEqual(old.Finalizers)) return old;
-        var next = old.Node.DeepClone().AsObject();
+        var next = old.ParseNode();
         var m = next["metadata"]!.AsObject();
         if (!old.IsDeleting)
         {
@@ -493,7 +495,7 @@ public sealed partial class ObjectStore
         var current = ns;
         if (!ns.IsDeleting)
         {
-            var next = ns.Node.DeepClone().AsObject();
+            var next = ns.ParseNode();
             next["metadata"]!["deletionTimestamp"] = Now();
             next["metadata"]!["deletionGracePeriodSeconds"] = 0;
             next["status"] = new JsonObject { ["phase"] = "Terminating" };
@@ -525,7 +527,7 @@ public sealed partial class ObjectStore
     {
         foreach (var dependent in Dependents(owner.Uid).ToList())
         {
-            var next = dependent.Node.DeepClone().AsObject();
+            var next = dependent.ParseNode();
             var refs = next["metadata"]!["ownerReferences"]!.AsArray();
             foreach (var r in refs.Where(r => r?["uid"]?.GetValue<string>() == owner.Uid).ToList()) refs.Remove(r);
             if (refs.Count == 0) next["metadata"]!.AsObject().Remove("ownerReferences");
@@ -539,7 +541,7 @@ public sealed partial class ObjectStore
     private StoredObject RemoveLocked(StoredObject old)
     {
         var type = old.Type;
-        var next = old.Node.DeepClone().AsObject();
+        var next = old.ParseNode();
         _resourceVersion++;
         next["metadata"]!["resourceVersion"] = _resourceVersion.ToString(CultureInfo.InvariantCulture);
         var final = new StoredObject(type, next);
@@ -560,7 +562,7 @@ public sealed partial class ObjectStore
             }
             else
             {
-                var trimmed = current.Node.DeepClone().AsObject();
+                var trimmed = current.ParseNode();
                 var refs = trimmed["metadata"]!["ownerReferences"]!.AsArray();
                 foreach (var r in refs.Where(r => r?["uid"]?.GetValue<string>() == old.Uid).ToList()) refs.Remove(r);
                 Commit(current.Type, current, trimmed, WatchEventKind.Modified);
@@ -582,7 +584,7 @@ public sealed partial class ObjectStore
     {
         if (!_byUid.TryGetValue(ownerUid, out var owner) || !owner.IsDeleting || !owner.Finalizers.Contains("foregroundDeletion")) return;
         if (Dependents(ownerUid).Count > 0) return;
-        var next = owner.Node.DeepClone().AsObject();
+        var next = owner.ParseNode();
         var finalizers = owner.Finalizers.Where(f => f != "foregroundDeletion").ToList();
         if (finalizers.Count == 0) next["metadata"]!.AsObject().Remove("finalizers");
         else next["metadata"]!["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode)JsonValue.Create(f)).ToArray());
@@ -639,7 +641,7 @@ public sealed partial class ObjectStore
         {
             _historyFloor = entry.ResourceVersion;
         }
-        OnCommit?.Invoke(entry.Object.Type, entry.EventType, entry.Object.Node);
+        OnCommit?.Invoke(entry.Object.Type, entry.EventType, entry.Object.ParseNode());
         foreach (var w in _watchers.ToList()) Deliver(w, entry);
     }
 
@@ -647,8 +649,8 @@ public sealed partial class ObjectStore
     {
         if (w.Type != e.Object.Type) return;
         if (w.Namespace is not null && e.Object.Namespace != w.Namespace) return;
-        var now = w.Labels.Matches(e.Object.Node) && w.Fields.Matches(e.Object.Node);
-        var before = e.Previous is not null && e.EventType != WatchEventKind.Added && w.Labels.Matches(e.Previous.Node) && w.Fields.Matches(e.Previous.Node);
+        var now = e.Object.Matches(w.Labels, w.Fields);
+        var before = e.Previous is not null && e.EventType != WatchEventKind.Added && e.Previous.Matches(w.Labels, w.Fields);
         byte[]? line = e.EventType switch
         {
             WatchEventKind.Added => now ? e.Line : null,
@@ -698,7 +700,7 @@ public sealed partial class ObjectStore
             {
                 foreach (var o in Table(type).Values)
                 {
-                    if ((ns is null || o.Namespace == ns) && labels.Matches(o.Node) && fields.Matches(o.Node))
+                    if ((ns is null || o.Namespace == ns) && o.Matches(labels, fields))
                         w.Channel.Writer.TryWrite(EventLine(WatchEventKind.Added, o.Json));
                 }
             }
