@@ -50,7 +50,7 @@ public sealed partial class KubernetesStepExecutor
             return new StepOutcome.Succeeded($"etcd member {name} is not in the member list");
         if (health.LeaderId != member.Member.Id && !member.IsLeader)
             return new StepOutcome.Succeeded($"etcd member {name} does not lead");
-        var move = await (await EtcdForWriteAsync(ct)).MoveLeaderAwayFromAsync(member.Member.Id, ct);
+        var move = await (await EtcdForWriteAsync(ct)).MoveLeaderAwayFromAsync(member.Member.Id, health, ct);
         return new StepOutcome.Succeeded($"etcd leadership moved from {name} to {move.NewLeaderId:x16}");
     }
 

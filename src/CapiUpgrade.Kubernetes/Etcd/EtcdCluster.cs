@@ -211,14 +211,23 @@ public sealed class EtcdCluster : IEtcdCluster
     }
 
     /// <inheritdoc />
-    public async Task<EtcdLeaderMove> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken)
+    public Task<EtcdLeaderMove> MoveLeaderAsync(ulong targetMemberId, CancellationToken cancellationToken) =>
+        MoveLeaderAsync(targetMemberId, null, cancellationToken);
+
+    /// <summary>
+    /// The move, its first attempt decided on <paramref name="current"/> when the caller has just taken one (a
+    /// retry checks again). etcd answers MoveLeader once the target leads, so no check follows it: the next step
+    /// (the member's removal) takes its own.
+    /// </summary>
+    private async Task<EtcdLeaderMove> MoveLeaderAsync(ulong targetMemberId, EtcdHealthReport? current, CancellationToken cancellationToken)
     {
         var runner = Runner();
         ulong previous = 0;
         var moved = false;
         await runner.RunAsync(async ct =>
         {
-            var report = await CheckHealthAsync(ct);
+            var report = current ?? await CheckHealthAsync(ct);
+            current = null;
             if (previous == 0)
                 previous = report.LeaderId;
             if (report.LeaderId == targetMemberId)
@@ -235,22 +244,24 @@ public sealed class EtcdCluster : IEtcdCluster
             moved = true;
             return true;
         }, cancellationToken, "move leader");
-        var after = await CheckHealthAsync(cancellationToken);
-        return new EtcdLeaderMove(previous, after.LeaderId, moved);
+        return new EtcdLeaderMove(previous, targetMemberId, moved);
     }
 
     /// <inheritdoc />
-    public async Task<EtcdLeaderMove> MoveLeaderAwayFromAsync(ulong memberId, CancellationToken cancellationToken)
+    public async Task<EtcdLeaderMove> MoveLeaderAwayFromAsync(ulong memberId, CancellationToken cancellationToken) =>
+        await MoveLeaderAwayFromAsync(memberId, await CheckHealthAsync(cancellationToken), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<EtcdLeaderMove> MoveLeaderAwayFromAsync(ulong memberId, EtcdHealthReport current, CancellationToken cancellationToken)
     {
-        var report = await CheckHealthAsync(cancellationToken);
-        if (report.LeaderId != memberId)
-            return new EtcdLeaderMove(report.LeaderId, report.LeaderId, false);
-        var candidate = report.Members
+        if (current.LeaderId != memberId)
+            return new EtcdLeaderMove(current.LeaderId, current.LeaderId, false);
+        var candidate = current.Members
             .Where(m => m.Member.Id != memberId && m.Healthy && !m.Member.IsLearner)
             .OrderByDescending(m => m.RaftIndex)
             .FirstOrDefault()
-            ?? throw new EtcdOperationException($"etcd member {memberId:x16} of {Where} leads and no other healthy voter can take over ({report.Describe()}); make another member healthy first.");
-        return await MoveLeaderAsync(candidate.Member.Id, cancellationToken);
+            ?? throw new EtcdOperationException($"etcd member {memberId:x16} of {Where} leads and no other healthy voter can take over ({current.Describe()}); make another member healthy first.");
+        return await MoveLeaderAsync(candidate.Member.Id, current, cancellationToken);
     }
 
     /// <inheritdoc />

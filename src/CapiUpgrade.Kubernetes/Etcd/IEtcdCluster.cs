@@ -51,6 +51,12 @@ public interface IEtcdCluster : IAsyncDisposable
     /// </summary>
     Task<EtcdLeaderMove> MoveLeaderAwayFromAsync(ulong memberId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The same, decided on <paramref name="current"/>, a health report the caller has just taken (the first
+    /// attempt asks etcd nothing more before MoveLeader; a retry checks again).
+    /// </summary>
+    Task<EtcdLeaderMove> MoveLeaderAwayFromAsync(ulong memberId, EtcdHealthReport current, CancellationToken cancellationToken);
+
     /// <summary>Removes the member (sent to another member). "member not found" is success (<see cref="EtcdMemberRemoval.AlreadyAbsent"/>).</summary>
     Task<EtcdMemberRemoval> RemoveMemberAsync(ulong memberId, CancellationToken cancellationToken);
 

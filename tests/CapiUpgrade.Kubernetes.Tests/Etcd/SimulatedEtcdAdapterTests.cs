@@ -34,6 +34,28 @@ public sealed class SimulatedEtcdAdapterTests : IAsyncLifetime
     public Task Moves_leadership_through_the_leaders_own_endpoint() => EtcdAdapterScenarios.MovesLeadershipAwayFromTheLeaderAsync(_adapter);
 
     [Fact]
+    public async Task A_leader_move_decided_on_the_callers_report_sends_only_MoveLeader()
+    {
+        var report = await EtcdAdapterScenarios.AwaitHealthAsync(_adapter, r => r.AllHealthy, "all healthy");
+        _server.Rpcs.Clear();
+
+        var move = await _adapter.MoveLeaderAwayFromAsync(report.LeaderId, report, CancellationToken.None);
+
+        Assert.True(move.Moved);
+        Assert.Equal(report.LeaderId, move.PreviousLeaderId);
+        Assert.NotEqual(report.LeaderId, move.NewLeaderId);
+        // etcd answers MoveLeader once the target leads: the report's view and etcd's now agree without asking again.
+        var after = await _adapter.CheckHealthAsync(CancellationToken.None);
+        Assert.Equal(move.NewLeaderId, after.LeaderId);
+        var moveLeaderRpcs = _server.Rpcs.Where(p => p.Key.Method.EndsWith("MoveLeader", StringComparison.Ordinal)).Sum(p => p.Value);
+        Assert.Equal(1, moveLeaderRpcs);
+        Assert.Equal(1 + HealthCheckRpcs(after), _server.Rpcs.Values.Sum());
+    }
+
+    /// <summary>One health check's RPCs: the member list and the alarms, and each member's status and linearizable read.</summary>
+    private static int HealthCheckRpcs(EtcdHealthReport report) => 2 + 2 * report.Members.Count;
+
+    [Fact]
     public Task Promotes_a_joined_learner() => EtcdAdapterScenarios.JoinsALearnerThatIsPromotedAsync(_etcd, _adapter);
 
     [Fact]
