@@ -23,6 +23,10 @@ public sealed class EtcdCluster : IEtcdCluster
     private readonly RetryOptions _retry;
     private readonly TimeSpan _callTimeout;
     private readonly ConcurrentDictionary<string, EtcdClient> _clients = new(StringComparer.Ordinal);
+    // Taken by every call for its member's client (and stamps the last use) and by closing the clients, so that a
+    // connection closed for being idle cannot be one a call has just picked up.
+    private readonly Lock _clientsLock = new();
+    private long _lastUsedTicks = Environment.TickCount64;
     private readonly IReadOnlyDictionary<string, IReadOnlyList<string>> _seedByName;
     private readonly bool _sharedByFactory;
     private volatile IReadOnlyList<string> _endpoints;
@@ -374,7 +378,14 @@ public sealed class EtcdCluster : IEtcdCluster
         member.ClientUrls.FirstOrDefault(u => u.Length > 0)
         ?? (member.Name.Length > 0 && _seedByName.TryGetValue(member.Name, out var seeds) ? seeds.FirstOrDefault() : null);
 
-    private EtcdClient ClientFor(string endpoint) => _clients.GetOrAdd(endpoint, url => new EtcdClient(url, ConfigureTls));
+    private EtcdClient ClientFor(string endpoint)
+    {
+        lock (_clientsLock)
+        {
+            _lastUsedTicks = Environment.TickCount64;
+            return _clients.GetOrAdd(endpoint, url => new EtcdClient(url, ConfigureTls));
+        }
+    }
 
     /// <summary>The member's certificate must chain to the cluster's etcd CA and name the endpoint's host; ours is offered.</summary>
     private void ConfigureTls(SslClientAuthenticationOptions options) => TlsTrust.Apply(options, _trustedAuthorities, _identity);
@@ -393,10 +404,31 @@ public sealed class EtcdCluster : IEtcdCluster
 
     internal void Close()
     {
-        foreach (var client in _clients.Values)
-            client.Dispose();
-        _clients.Clear();
+        lock (_clientsLock)
+        {
+            foreach (var client in _clients.Values)
+                client.Dispose();
+            _clients.Clear();
+        }
     }
+
+    /// <summary>
+    /// Closes every member connection if no call picked one up for <paramref name="idleFor"/> (a call's deadline is
+    /// seconds, so none is in flight then); true when it did. A later call opens its member's connection again.
+    /// </summary>
+    internal bool CloseIfIdle(TimeSpan idleFor)
+    {
+        lock (_clientsLock)
+        {
+            if (Environment.TickCount64 - _lastUsedTicks < idleFor.TotalMilliseconds)
+                return false;
+            Close();
+            return true;
+        }
+    }
+
+    /// <summary>Member connections open now (tests).</summary>
+    internal int OpenClients => _clients.Count;
 
     private sealed class EtcdRetry(RetryOptions options, string where)
     {

@@ -10,11 +10,38 @@ namespace CapiUpgrade.Kubernetes.Etcd;
 /// <summary>
 /// etcd connections of workload clusters (see <see cref="IEtcdClusters"/>): one shared <see cref="EtcdCluster"/>
 /// per cluster, its CA read from <c>&lt;cluster&gt;-etcd</c> and its endpoints from the etcd static pods once;
-/// afterwards endpoints follow MemberList, so joins and removals need no further API requests.
+/// afterwards endpoints follow MemberList, so joins and removals need no further API requests. A connection no call
+/// used for <see cref="KubernetesAccessOptions.IdleClusterExpiry"/> is closed and forgotten: a service that
+/// upgrades hundreds of clusters, each once, does not keep a connection to every member it ever talked to.
 /// </summary>
-internal sealed class EtcdClusters(IManagementCluster management, IWorkloadClusters workloads, KubernetesAccessOptions options) : IEtcdClusters, IAsyncDisposable
+internal sealed class EtcdClusters : IEtcdClusters, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<ClusterKey, Lazy<Task<EtcdCluster>>> _clusters = new();
+    private readonly IManagementCluster _management;
+    private readonly IWorkloadClusters _workloads;
+    private readonly KubernetesAccessOptions _options;
+    private readonly Timer _sweeper;
+
+    public EtcdClusters(IManagementCluster management, IWorkloadClusters workloads, KubernetesAccessOptions options)
+    {
+        _management = management;
+        _workloads = workloads;
+        _options = options;
+        _sweeper = new Timer(_ => CloseIdle(), null, options.IdleClusterSweep, options.IdleClusterSweep);
+    }
+
+    /// <summary>Closes and forgets the connections idle for the expiry; how many.</summary>
+    internal int CloseIdle()
+    {
+        var closed = 0;
+        foreach (var (cluster, lazy) in _clusters)
+        {
+            if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && lazy.Value.Result.CloseIfIdle(_options.IdleClusterExpiry)
+                && _clusters.TryRemove(new KeyValuePair<ClusterKey, Lazy<Task<EtcdCluster>>>(cluster, lazy)))
+                closed++;
+        }
+        return closed;
+    }
 
     public async Task<IEtcdCluster> ConnectAsync(ClusterKey cluster, CancellationToken cancellationToken)
     {
@@ -39,8 +66,8 @@ internal sealed class EtcdClusters(IManagementCluster management, IWorkloadClust
     private async Task<EtcdCluster> OpenAsync(ClusterKey cluster, CancellationToken ct)
     {
         var secretName = CapiConventions.EtcdCaSecretName(cluster.Name);
-        var data = await management.GetSecretDataAsync(cluster.Namespace, secretName, ct)
-            ?? throw new EtcdOperationException($"Secret {cluster.Namespace}/{secretName} (the etcd CA) does not exist on management cluster '{management.Name}'; without it no etcd client certificate can be minted.");
+        var data = await _management.GetSecretDataAsync(cluster.Namespace, secretName, ct)
+            ?? throw new EtcdOperationException($"Secret {cluster.Namespace}/{secretName} (the etcd CA) does not exist on management cluster '{_management.Name}'; without it no etcd client certificate can be minted.");
         if (!data.TryGetValue("tls.crt", out var crt) || !data.TryGetValue("tls.key", out var key))
             throw new EtcdOperationException($"Secret {cluster.Namespace}/{secretName} lacks key 'tls.crt' or 'tls.key' (the etcd CA certificate and key, PEM); Cluster API writes both — check the secret.");
         EtcdClientCredentials credentials;
@@ -53,28 +80,28 @@ internal sealed class EtcdClusters(IManagementCluster management, IWorkloadClust
             throw new EtcdOperationException($"Secret {cluster.Namespace}/{secretName}: cannot mint an etcd client certificate from tls.crt/tls.key: {e.Message}", e);
         }
 
-        var workload = await workloads.GetAsync(cluster, ct);
+        var workload = await _workloads.GetAsync(cluster, ct);
         var urlsByNode = await workload.GetEtcdClientUrlsAsync(ct);
         var endpoints = urlsByNode.Values.SelectMany(u => u).Distinct().ToList();
         if (endpoints.Count == 0)
             throw new EtcdOperationException($"No etcd static pod in kube-system of workload cluster {cluster} carries annotation {CapiConventions.EtcdAdvertiseClientUrlsAnnotation}; cannot find the etcd members' client URLs.");
-        var connection = new EtcdCluster(endpoints, credentials, options.Etcd, cluster, null, urlsByNode, sharedByFactory: true);
+        var connection = new EtcdCluster(endpoints, credentials, _options.Etcd, cluster, null, urlsByNode, sharedByFactory: true);
         connection.SetReseed(async token =>
         {
-            var current = await (await workloads.GetAsync(cluster, token)).GetEtcdClientUrlsAsync(token);
+            var current = await (await _workloads.GetAsync(cluster, token)).GetEtcdClientUrlsAsync(token);
             return current.Values.SelectMany(u => u).Distinct().ToList();
         });
         return connection;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await _sweeper.DisposeAsync();
         foreach (var lazy in _clusters.Values)
         {
             if (lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
                 lazy.Value.Result.Close();
         }
         _clusters.Clear();
-        return ValueTask.CompletedTask;
     }
 }

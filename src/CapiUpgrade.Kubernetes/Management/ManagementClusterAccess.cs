@@ -16,6 +16,14 @@ public sealed record KubernetesAccessOptions
     public WatchOptions Watch { get; init; } = WatchOptions.Default;
     /// <summary>Timeout of one HTTP request (not of watches).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a workload cluster's etcd connection and API client may go unused before they are closed and
+    /// forgotten (a long-running service upgrades hundreds of clusters once each; the next use opens them again).
+    /// </summary>
+    public TimeSpan IdleClusterExpiry { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often idle workload clusters are looked for: a quarter of the expiry, between 50 ms and a minute.</summary>
+    internal TimeSpan IdleClusterSweep => TimeSpan.FromTicks(Math.Clamp(IdleClusterExpiry.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromMinutes(1).Ticks));
     /// <summary>Defaults.</summary>
     public static KubernetesAccessOptions Default { get; } = new();
 }

@@ -8,18 +8,57 @@ using k8s;
 
 namespace CapiUpgrade.Kubernetes.Workload;
 
-/// <summary>Workload clusters reached through their <c>&lt;cluster&gt;-kubeconfig</c> secrets (see <see cref="IWorkloadClusters"/>).</summary>
-internal sealed class WorkloadClusters(IManagementCluster management, KubernetesAccessOptions options) : IWorkloadClusters
+/// <summary>
+/// Workload clusters reached through their <c>&lt;cluster&gt;-kubeconfig</c> secrets (see <see cref="IWorkloadClusters"/>).
+/// A client nobody asked for during <see cref="KubernetesAccessOptions.IdleClusterExpiry"/>, of a cluster whose
+/// watches are stopped, is forgotten as <see cref="Forget"/> does (not disposed: a caller may still hold it).
+/// </summary>
+internal sealed class WorkloadClusters : IWorkloadClusters
 {
+    private readonly IManagementCluster _management;
+    private readonly KubernetesAccessOptions _options;
     private readonly ConcurrentDictionary<ClusterKey, Lazy<Task<WorkloadCluster>>> _clients = new();
+    private readonly ConcurrentDictionary<ClusterKey, long> _lastAskedTicks = new();
     private readonly Dictionary<ClusterKey, WatchEntry> _watches = [];
     private readonly SemaphoreSlim _watchGate = new(1, 1);
+    private readonly Timer _sweeper;
+
+    public WorkloadClusters(IManagementCluster management, KubernetesAccessOptions options)
+    {
+        _management = management;
+        _options = options;
+        _sweeper = new Timer(_ => _ = ForgetIdleAsync(), null, options.IdleClusterSweep, options.IdleClusterSweep);
+    }
+
+    /// <summary>Forgets the clients idle for the expiry whose clusters have no watch running or lingering; how many.</summary>
+    internal async Task<int> ForgetIdleAsync()
+    {
+        var forgotten = 0;
+        await _watchGate.WaitAsync();
+        try
+        {
+            foreach (var (cluster, asked) in _lastAskedTicks)
+            {
+                if (Environment.TickCount64 - asked < _options.IdleClusterExpiry.TotalMilliseconds || _watches.ContainsKey(cluster))
+                    continue;
+                // Only if nobody asked since (a caller that did keeps the client, or gets a new one).
+                if (_lastAskedTicks.TryRemove(new KeyValuePair<ClusterKey, long>(cluster, asked)) && _clients.TryRemove(cluster, out _))
+                    forgotten++;
+            }
+        }
+        finally
+        {
+            _watchGate.Release();
+        }
+        return forgotten;
+    }
 
     public async Task<IWorkloadCluster> GetAsync(ClusterKey cluster, CancellationToken cancellationToken) =>
         await GetClusterAsync(cluster, cancellationToken);
 
     private async Task<WorkloadCluster> GetClusterAsync(ClusterKey cluster, CancellationToken cancellationToken)
     {
+        _lastAskedTicks[cluster] = Environment.TickCount64;
         var lazy = _clients.GetOrAdd(cluster, key => new Lazy<Task<WorkloadCluster>>(() => ConnectAsync(key, CancellationToken.None)));
         try
         {
@@ -35,8 +74,8 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
     private async Task<WorkloadCluster> ConnectAsync(ClusterKey cluster, CancellationToken ct)
     {
         var secretName = CapiConventions.KubeconfigSecretName(cluster.Name);
-        var data = await management.GetSecretDataAsync(cluster.Namespace, secretName, ct)
-            ?? throw new WorkloadAccessException($"Secret {cluster.Namespace}/{secretName} does not exist on management cluster '{management.Name}'; the workload cluster {cluster} cannot be reached until Cluster API has written its kubeconfig.");
+        var data = await _management.GetSecretDataAsync(cluster.Namespace, secretName, ct)
+            ?? throw new WorkloadAccessException($"Secret {cluster.Namespace}/{secretName} does not exist on management cluster '{_management.Name}'; the workload cluster {cluster} cannot be reached until Cluster API has written its kubeconfig.");
         if (!data.TryGetValue("value", out var kubeconfig) || kubeconfig.Length == 0)
             throw new WorkloadAccessException($"Secret {cluster.Namespace}/{secretName} has no key 'value' with a kubeconfig; Cluster API stores the workload kubeconfig there — check the secret.");
         KubernetesClientConfiguration config;
@@ -49,16 +88,20 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         {
             throw new WorkloadAccessException($"The kubeconfig in secret {cluster.Namespace}/{secretName} (key 'value') cannot be used: {e.Message}. Check its server URL and certificate data.", e);
         }
-        var client = KubernetesClients.Create(config, options.RequestTimeout);
-        var resources = new ResourceClient(client, RetryRunner.ForKubernetes(options.Api), $"workload cluster {cluster} ({config.Host})");
-        return new WorkloadCluster(cluster, resources, options.Api);
+        var client = KubernetesClients.Create(config, _options.RequestTimeout);
+        var resources = new ResourceClient(client, RetryRunner.ForKubernetes(_options.Api), $"workload cluster {cluster} ({config.Host})");
+        return new WorkloadCluster(cluster, resources, _options.Api);
     }
 
     public void Forget(ClusterKey cluster)
     {
         // Callers may still hold the old client: it is dropped from the cache, not disposed.
         _clients.TryRemove(cluster, out _);
+        _lastAskedTicks.TryRemove(cluster, out _);
     }
+
+    /// <summary>True while the cluster's client is cached (tests).</summary>
+    internal bool IsCached(ClusterKey cluster) => _clients.ContainsKey(cluster);
 
     public async Task<WorkloadWatchSubscription> WatchAsync(ClusterKey cluster, Action<WorkloadEvent> onEvent, CancellationToken cancellationToken)
     {
@@ -81,11 +124,11 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
                     new SharedInformer(ResourceKind.Node, $"Nodes of workload cluster {cluster}",
                         ct => resources.ListAsync(ResourceKind.Node, null, null, ct),
                         (rv, timeout, onError, ct) => resources.WatchAsync(ResourceKind.Node, null, rv, timeout, onError, ct),
-                        _ => cluster, options.Watch),
+                        _ => cluster, _options.Watch),
                     new SharedInformer(ResourceKind.Pod, $"kube-system Pods of workload cluster {cluster}",
                         ct => resources.ListAsync(ResourceKind.Pod, "kube-system", null, ct),
                         (rv, timeout, onError, ct) => resources.WatchAsync(ResourceKind.Pod, "kube-system", rv, timeout, onError, ct),
-                        _ => cluster, options.Watch));
+                        _ => cluster, _options.Watch));
                 entry.Nodes.Start();
                 entry.Pods.Start();
                 _watches[cluster] = entry;
@@ -150,7 +193,7 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         {
             if (--entry.Subscribers > 0 || !_watches.TryGetValue(cluster, out var current) || current != entry)
                 return;
-            if (options.Watch.WorkloadWatchLinger <= TimeSpan.Zero)
+            if (_options.Watch.WorkloadWatchLinger <= TimeSpan.Zero)
             {
                 _watches.Remove(cluster);
                 linger = new CancellationTokenSource();
@@ -171,7 +214,7 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
         {
             try
             {
-                await Task.Delay(options.Watch.WorkloadWatchLinger, linger.Token);
+                await Task.Delay(_options.Watch.WorkloadWatchLinger, linger.Token);
             }
             catch (OperationCanceledException)
             {
@@ -195,6 +238,7 @@ internal sealed class WorkloadClusters(IManagementCluster management, Kubernetes
 
     public async ValueTask DisposeAsync()
     {
+        await _sweeper.DisposeAsync();
         List<WatchEntry> entries;
         await _watchGate.WaitAsync();
         try

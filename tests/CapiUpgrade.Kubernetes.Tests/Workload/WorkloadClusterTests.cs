@@ -224,13 +224,7 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
     public async Task Etcd_is_reached_from_the_CA_secret_and_the_static_pods_annotations()
     {
         await using var etcdServer = new SimulatedEtcdServer();
-        var etcdCa = Simulator.Pki.CertificateAuthority.Create("c1-etcd", TestKeys.Pool);
-        await using var etcd = new SimulatedEtcdCluster("default/c1", etcdCa, etcdServer);
-        await etcd.BootstrapAsync(["cp-0", "cp-1", "cp-2"]);
-        foreach (var member in etcd.Processes)
-            Put("Pod", "kube-system", StaticPod("etcd", member.Name, ready: true, member.ClientUrl));
-        await _access.Api.CreateOrGetAsync(ResourceKind.Secret, CapiObjects.Secret(Ns, "c1-etcd",
-            new Dictionary<string, string> { ["tls.crt"] = etcdCa.CertificatePem, ["tls.key"] = etcdCa.KeyPem }), CancellationToken.None);
+        await using var etcd = await StartEtcdAsync(etcdServer);
 
         var adapter = await _access.Etcd.ConnectAsync(C1, CancellationToken.None);
         var report = await adapter.CheckHealthAsync(CancellationToken.None);
@@ -247,14 +241,8 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
     public async Task An_etcd_connection_whose_members_were_all_replaced_finds_them_again_from_the_static_pods()
     {
         await using var etcdServer = new SimulatedEtcdServer();
-        var etcdCa = Simulator.Pki.CertificateAuthority.Create("c1-etcd", TestKeys.Pool);
-        await using var etcd = new SimulatedEtcdCluster("default/c1", etcdCa, etcdServer);
-        await etcd.BootstrapAsync(["cp-0", "cp-1", "cp-2"]);
+        await using var etcd = await StartEtcdAsync(etcdServer);
         var pods = _workload.Registry.FindByKind("v1", "Pod")!;
-        foreach (var member in etcd.Processes)
-            Put("Pod", "kube-system", StaticPod("etcd", member.Name, ready: true, member.ClientUrl));
-        await _access.Api.CreateOrGetAsync(ResourceKind.Secret, CapiObjects.Secret(Ns, "c1-etcd",
-            new Dictionary<string, string> { ["tls.crt"] = etcdCa.CertificatePem, ["tls.key"] = etcdCa.KeyPem }), CancellationToken.None);
         var adapter = await _access.Etcd.ConnectAsync(C1, CancellationToken.None);
         Assert.Equal(3, (await adapter.ListMembersAsync(CancellationToken.None)).Count);
 
@@ -280,5 +268,80 @@ public sealed class WorkloadClusterTests : IAsyncLifetime
         Assert.Equal(["cp-3", "cp-4", "cp-5"], members.Select(m => m.Name).Order());
         Assert.All(adapter.Endpoints, url => Assert.Contains(url, new[] { "cp-3", "cp-4", "cp-5" }.Select(n => etcd.ClientUrlOf(n))));
         _access.Etcd.Forget(C1);
+    }
+
+    /// <summary>A 3-member simulated etcd for c1: its static pods on the workload API server, its CA secret on the management one.</summary>
+    private async Task<SimulatedEtcdCluster> StartEtcdAsync(SimulatedEtcdServer server)
+    {
+        var etcdCa = Simulator.Pki.CertificateAuthority.Create("c1-etcd", TestKeys.Pool);
+        var etcd = new SimulatedEtcdCluster("default/c1", etcdCa, server);
+        await etcd.BootstrapAsync(["cp-0", "cp-1", "cp-2"]);
+        foreach (var member in etcd.Processes)
+            Put("Pod", "kube-system", StaticPod("etcd", member.Name, ready: true, member.ClientUrl));
+        await _access.Api.CreateOrGetAsync(ResourceKind.Secret, CapiObjects.Secret(Ns, "c1-etcd",
+            new Dictionary<string, string> { ["tls.crt"] = etcdCa.CertificatePem, ["tls.key"] = etcdCa.KeyPem }), CancellationToken.None);
+        return etcd;
+    }
+
+    /// <summary>The same management cluster, with workload clusters forgotten after <paramref name="expiry"/> unused.</summary>
+    private ManagementClusterAccess AccessExpiringAfter(TimeSpan expiry) =>
+        ManagementClusterAccess.FromConfiguration(new k8s.KubernetesClientConfiguration { Host = _management.Url }, options: new KubernetesAccessOptions
+        {
+            IdleClusterExpiry = expiry,
+            Watch = new WatchOptions { ReconnectDelay = TimeSpan.FromMilliseconds(10), WorkloadWatchLinger = TimeSpan.FromMilliseconds(100) },
+        });
+
+    [Fact]
+    public async Task An_etcd_connection_unused_for_the_expiry_is_closed_and_the_next_use_opens_another()
+    {
+        await using var etcdServer = new SimulatedEtcdServer();
+        await using var etcd = await StartEtcdAsync(etcdServer);
+        var expiry = TimeSpan.FromMilliseconds(300);
+        await using var access = AccessExpiringAfter(expiry);
+
+        var adapter = (CapiUpgrade.Kubernetes.Etcd.EtcdCluster)await access.Etcd.ConnectAsync(C1, CancellationToken.None);
+        Assert.True((await adapter.CheckHealthAsync(CancellationToken.None)).AllHealthy);
+        Assert.Equal(3, adapter.OpenClients);
+        // Used more often than the expiry, for several expiries: it stays open and shared.
+        var usedUntil = DateTime.UtcNow + 4 * expiry;
+        while (DateTime.UtcNow < usedUntil)
+        {
+            Assert.Equal(3, (await adapter.ListMembersAsync(CancellationToken.None)).Count);
+            await Task.Delay(expiry / 6);
+        }
+        Assert.Same(adapter, await access.Etcd.ConnectAsync(C1, CancellationToken.None));
+        Assert.True(adapter.OpenClients > 0);
+
+        await Eventually.AwaitAsync(() => adapter.OpenClients == 0, "the idle connection closed");
+        var next = await access.Etcd.ConnectAsync(C1, CancellationToken.None);
+        Assert.NotSame(adapter, next);
+        Assert.True((await next.CheckHealthAsync(CancellationToken.None)).AllHealthy);
+        // A caller still holding the closed one is not broken: its next call opens the member connection again.
+        Assert.Equal(3, (await adapter.ListMembersAsync(CancellationToken.None)).Count);
+    }
+
+    [Fact]
+    public async Task A_workload_client_nobody_asks_for_is_forgotten_once_its_watches_stop()
+    {
+        var expiry = TimeSpan.FromMilliseconds(200);
+        await using var access = AccessExpiringAfter(expiry);
+        var workloads = (WorkloadClusters)access.Workloads;
+        var client = await access.Workloads.GetAsync(C1, CancellationToken.None);
+        var watch = await access.Workloads.WatchAsync(C1, _ => { }, CancellationToken.None);
+
+        // Nobody asks for the client for several expiries, but its cluster's watches run: it is kept.
+        var idleSince = DateTime.UtcNow;
+        while (DateTime.UtcNow - idleSince < 3 * expiry)
+        {
+            Assert.Equal(0, await workloads.ForgetIdleAsync());
+            await Task.Delay(expiry / 2);
+        }
+        Assert.True(workloads.IsCached(C1));
+
+        watch.Dispose();
+        await Eventually.AwaitAsync(() => !workloads.IsWatching(C1) && !workloads.IsCached(C1), "the idle client forgotten after its watches stopped");
+        var next = await access.Workloads.GetAsync(C1, CancellationToken.None);
+        Assert.NotSame(client, next);
+        Assert.Null(await next.GetConfigMapAsync("kube-system", "absent", CancellationToken.None)); // reached the server: 404
     }
 }
