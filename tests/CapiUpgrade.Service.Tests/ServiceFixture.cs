@@ -37,7 +37,8 @@ public sealed class RunningService : IAsyncDisposable
     public string CommandEndpoint => $"127.0.0.1:{Host.CommandEndpoint.Port}";
     public Uri HttpBase => new($"http://127.0.0.1:{Host.HttpEndpoint.Port}/");
 
-    public static async Task<RunningService> StartAsync(string? token = null, string? directory = null, IStepExecutorFactory? executors = null, string? postgres = null)
+    /// <param name="hocon">HOCON text layered over the defaults, as CAPI_UPGRADE_HOCON would be.</param>
+    public static async Task<RunningService> StartAsync(string? token = null, string? directory = null, IStepExecutorFactory? executors = null, string? postgres = null, string? hocon = null)
     {
         directory ??= Path.Combine(Path.GetTempPath(), "capi-upgrade-service-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -54,7 +55,7 @@ public sealed class RunningService : IAsyncDisposable
             Listen = "127.0.0.1:0",
             Http = "127.0.0.1:0",
             TokenFile = tokenFile,
-        }, _ => null);
+        }, name => name == "CAPI_UPGRADE_HOCON" ? hocon : null);
         var logs = new CapturedLogs();
         var host = ServiceHost.Build(options, executors, l => l.AddProvider(logs));
         await host.StartAsync();

@@ -86,6 +86,7 @@ public sealed class ClusterUpgradeActor : ReceivePersistentActor, IWithTimers
             if (_state.InFlight is not null)
                 _log.Info("cluster {0}: recovered with step {1} in flight; re-driving it", _state.Cluster, _state.InFlight);
             Self.Tell(Drive.Instance);
+            UpdatePassivation();
         });
 
         Command<StartUpgrade>(c => Handle(new UpgradeCommand.Start(c.UpgradeId, c.TargetVersion, c.Options, c.RequestedBy), Sender,
@@ -119,6 +120,24 @@ public sealed class ClusterUpgradeActor : ReceivePersistentActor, IWithTimers
         Command<SaveSnapshotFailure>(f => _log.Warning("cluster {0}: snapshot failed: {1}", _state.Cluster, f.Cause.Message));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(_ => { });
+        Command<ReceiveTimeout>(_ =>
+        {
+            Context.SetReceiveTimeout(null);
+            if (!IsIdleAndFinished) return;
+            // To the backoff supervisor, which passes it on to the shard as its own: the shard then stops the
+            // supervisor (PoisonPill, its final stop message) and forgets the entity among the remembered ones.
+            _log.Info("cluster {0}: upgrade {1} {2}; its actor leaves memory (the journal keeps it)", _state.Cluster, _state.UpgradeId, _state.Phase);
+            Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+        });
+    }
+
+    private bool IsIdleAndFinished => _state.Phase.IsFinished() && _executing is null;
+
+    /// <summary>Arms (or disarms) the passivation of a finished upgrade's actor (<see cref="EngineSettings.PassivateFinishedAfter"/>).</summary>
+    private void UpdatePassivation()
+    {
+        if (_settings.PassivateFinishedAfter is { } idle)
+            Context.SetReceiveTimeout(IsIdleAndFinished ? idle : null);
     }
 
     protected override void PreStart()
@@ -155,6 +174,7 @@ public sealed class ClusterUpgradeActor : ReceivePersistentActor, IWithTimers
         if (events.Count == 0)
         {
             then();
+            UpdatePassivation();
             return;
         }
         var remaining = events.Count;
@@ -164,7 +184,11 @@ public sealed class ClusterUpgradeActor : ReceivePersistentActor, IWithTimers
             Publish(e);
             if (LastSequenceNr % _settings.SnapshotEvery == _snapshotPhase)
                 SaveSnapshot(_state);
-            if (--remaining == 0) then();
+            if (--remaining == 0)
+            {
+                then();
+                UpdatePassivation();
+            }
         });
     }
 

@@ -20,6 +20,12 @@ public sealed record EngineSettings
     public TimeSpan SupervisorMinBackoff { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan SupervisorMaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
     public double SupervisorRandomFactor { get; init; } = 0.2;
+    /// <summary>
+    /// Under cluster sharding (the service): how long a finished upgrade's actor stays in memory with no message
+    /// before it passivates; its state stays in the journal, and the next command or upgrade of that cluster brings
+    /// it back. Null (capi-upgrade run, which ends with its upgrade): never.
+    /// </summary>
+    public TimeSpan? PassivateFinishedAfter { get; init; }
 
     public TimeSpan RetryBackoff(int attempt)
     {

@@ -181,7 +181,9 @@ public static class ServiceAkkaWiring
             .WithRemoting(settings.GetString("cluster.hostname", "127.0.0.1"), settings.GetInt("cluster.port", 0))
             .WithClustering(new ClusterOptions { SeedNodes = settings.GetStringList("cluster.seed-nodes")?.ToArray() ?? [] })
             .WithServicePersistence(options)
-            .WithClusterUpgradeShards(services.GetRequiredService<IStepExecutorFactory>(), EngineSettings.FromConfig(options.Hocon), settings.GetInt("cluster.shard-count", 50))
+            .WithClusterUpgradeShards(services.GetRequiredService<IStepExecutorFactory>(),
+                EngineSettings.FromConfig(options.Hocon) with { PassivateFinishedAfter = settings.GetTimeSpan("upgrades.passivate-finished-after", TimeSpan.FromMinutes(2)) },
+                settings.GetInt("cluster.shard-count", 50))
             .WithCampaignShards(settings.GetTimeSpan("campaigns.tick-interval", TimeSpan.FromSeconds(2)), EngineSettings.DefaultOptions(options.Hocon), settings.GetInt("cluster.shard-count", 50))
             .AddStartup((system, _) =>
             {
