@@ -50,7 +50,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
     public CampaignActor(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions)
     {
         _upgradeOptions = upgradeOptions;
-        PersistenceId = CampaignTags.PersistencePrefix + campaignId;
+        PersistenceId = CampaignPersistence.PersistencePrefix + campaignId;
         _upgrades = upgrades;
         _tickInterval = tickInterval;
         _state = CampaignState.Initial(campaignId);

@@ -5,12 +5,10 @@ using E = CapiUpgrade.Core.Campaigns.CampaignEvents;
 
 namespace CapiUpgrade.Service.Campaigns;
 
-/// <summary>Folds campaign events (tag <see cref="CampaignTags.All"/>) into the read model with the campaign's own <see cref="CampaignStateMachine.Apply(CampaignState, CampaignEvent)"/>.</summary>
+/// <summary>Folds campaign events into the read model with the campaign's own <see cref="CampaignStateMachine.Apply(CampaignState, CampaignEvent)"/>.</summary>
 public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<CampaignProjector> logger) : IJournalProjector
 {
     private readonly Dictionary<string, CampaignState> _states = new(StringComparer.Ordinal);
-
-    public string Tag => CampaignTags.All;
 
     public void Project(EventEnvelope envelope, FleetView view, bool live)
     {

@@ -28,10 +28,7 @@ public static class CampaignReplies
     public sealed record Current(CampaignState State);
 }
 
-public static class CampaignTags
+public static class CampaignPersistence
 {
-    /// <summary>Every event of every campaign.</summary>
-    public const string All = "campaign";
-
     public const string PersistencePrefix = "campaign/";
 }

@@ -205,6 +205,6 @@ public static class ServiceAkkaWiring
         var persistence = options.Persistence == PersistenceProvider.Sqlite
             ? EnginePersistenceOptions.SqliteFile(options.SqliteFile)
             : EnginePersistenceOptions.Postgres(options.ConnectionString);
-        return akka.WithSqlJournal(persistence, ServiceEventAdapters.Register);
+        return akka.WithSqlJournal(persistence);
     }
 }

@@ -9,23 +9,27 @@ using Microsoft.Extensions.Logging;
 
 namespace CapiUpgrade.Service.ReadModel;
 
-/// <summary>Folds the events of one journal tag into the <see cref="FleetView"/>.</summary>
+/// <summary>Folds the journal's events of its kind (it ignores the others) into the <see cref="FleetView"/>.</summary>
 public interface IJournalProjector
 {
-    string Tag { get; }
     /// <param name="live">False while replaying what was stored before the start, true for new events.</param>
     void Project(EventEnvelope envelope, FleetView view, bool live);
 }
 
 /// <summary>
-/// Feeds the read model from the journal by tag (Akka.Persistence.Sql.Query): first every stored
-/// event (so a restarted service answers with the full history), then live events. A broken query
-/// restarts from the last offset it folded.
+/// Feeds the read model from the whole journal in its order (Akka.Persistence.Sql.Query's all-events
+/// query): first every stored event (so a restarted service answers with the full history), then live
+/// events, each to every projector. A broken query restarts from the last offset it folded.
 /// </summary>
+/// <remarks>
+/// Not by tag: with this plugin and linq2db, every read of a tagged journal (a tag query, an actor's
+/// recovery) aggregates each row's tags with a subquery that scans the whole tag table, so reading grew
+/// with the square of the history — a restarted service took 150 s to fold one 500-cluster campaign's 34,000
+/// events. Events are no longer tagged (<see cref="Actors.Persistence.EnginePersistenceExtensions.WithSqlJournal"/>).
+/// </remarks>
 public sealed class ReadModelProjection
 {
     private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _pending;
 
     /// <summary>Completes once every event stored before the start has been folded.</summary>
     public Task CaughtUp => _caughtUp.Task;
@@ -33,14 +37,16 @@ public sealed class ReadModelProjection
     public void Start(ActorSystem system, FleetView view, IReadOnlyList<IJournalProjector> projectors, ILogger logger)
     {
         var materializer = system.Materializer();
-        _pending = projectors.Count;
-        if (_pending == 0) _caughtUp.TrySetResult();
+        if (projectors.Count == 0)
+        {
+            _caughtUp.TrySetResult();
+            return;
+        }
         // Off the startup path: creating the read journal waits for the database (tables on first use).
-        foreach (var projector in projectors)
-            _ = Task.Run(() => RunAsync(system, materializer, view, projector, logger, system.WhenTerminated));
+        _ = Task.Run(() => RunAsync(system, materializer, view, projectors, logger, system.WhenTerminated));
     }
 
-    private async Task RunAsync(ActorSystem system, IMaterializer materializer, FleetView view, IJournalProjector projector, ILogger logger, Task terminated)
+    private async Task RunAsync(ActorSystem system, IMaterializer materializer, FleetView view, IReadOnlyList<IJournalProjector> projectors, ILogger logger, Task terminated)
     {
         SqlReadJournal? journal = null;
         Offset offset = Offset.NoOffset();
@@ -52,17 +58,20 @@ public sealed class ReadModelProjection
             try
             {
                 journal ??= PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-                var source = caughtUp ? journal.EventsByTag(projector.Tag, offset) : journal.CurrentEventsByTag(projector.Tag, offset);
+                var source = caughtUp ? journal.AllEvents(offset) : journal.CurrentAllEvents(offset);
                 await source.RunForeach(envelope =>
                 {
-                    try
+                    foreach (var projector in projectors)
                     {
-                        projector.Project(envelope, view, caughtUp);
-                    }
-                    catch (Exception e)
-                    {
-                        logger.LogWarning(e, "read model: cannot fold event {Type} of {PersistenceId} #{SequenceNr}; skipped",
-                            envelope.Event?.GetType().Name, envelope.PersistenceId, envelope.SequenceNr);
+                        try
+                        {
+                            projector.Project(envelope, view, caughtUp);
+                        }
+                        catch (Exception e)
+                        {
+                            logger.LogWarning(e, "read model: cannot fold event {Type} of {PersistenceId} #{SequenceNr}; skipped",
+                                envelope.Event?.GetType().Name, envelope.PersistenceId, envelope.SequenceNr);
+                        }
                     }
                     offset = envelope.Offset;
                     retry.Folded();
@@ -70,7 +79,7 @@ public sealed class ReadModelProjection
                 if (!caughtUp)
                 {
                     caughtUp = true;
-                    if (Interlocked.Decrement(ref _pending) == 0) _caughtUp.TrySetResult();
+                    _caughtUp.TrySetResult();
                     continue;
                 }
                 // A live query does not end by itself; one that did is run again from its offset shortly.
@@ -80,7 +89,7 @@ public sealed class ReadModelProjection
             {
                 (wait, var warn) = retry.Failed();
                 if (warn)
-                    logger.LogWarning(e, "read model: the query of tag {Tag} failed {Failures} times in a row; retrying from offset {Offset} in {Delay}", projector.Tag, retry.Failures, offset, wait);
+                    logger.LogWarning(e, "read model: the journal query failed {Failures} times in a row; retrying from offset {Offset} in {Delay}", retry.Failures, offset, wait);
             }
             catch (Exception)
             {

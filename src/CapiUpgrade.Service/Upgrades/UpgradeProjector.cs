@@ -8,7 +8,7 @@ using static CapiUpgrade.Core.Upgrades.ClusterUpgradeEvents;
 namespace CapiUpgrade.Service.Upgrades;
 
 /// <summary>
-/// Folds the engine's cluster-upgrade events (tag <see cref="ClusterUpgradeTags.All"/>) into the read
+/// Folds the engine's cluster-upgrade events into the read
 /// model with the engine's own <see cref="ClusterUpgradeState.Apply"/>, so the read model and the
 /// actor can never disagree about what an event means.
 /// </summary>
@@ -19,8 +19,6 @@ public sealed class UpgradeProjector(ServiceMetrics metrics, Microsoft.Extension
 
     private readonly Dictionary<string, ClusterUpgradeState> _states = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _stepStarted = new(StringComparer.Ordinal);
-
-    public string Tag => ClusterUpgradeTags.All;
 
     public void Project(EventEnvelope envelope, FleetView view, bool live)
     {

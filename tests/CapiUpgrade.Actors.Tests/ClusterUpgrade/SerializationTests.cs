@@ -68,11 +68,4 @@ public class SerializationTests : TestKit
         Assert.Equal(d.NextStep, state.NextStep);
     }
 
-    [Fact]
-    public void The_write_adapter_tags_events_for_read_models()
-    {
-        var tagged = Assert.IsType<Tagged>(new ClusterUpgradeEventTagger().ToJournal(new UpgradeResumed(Cluster, "u7", "ops", At)));
-        Assert.Contains(ClusterUpgradeTags.All, tagged.Tags);
-        Assert.Contains("upgrade:u7", tagged.Tags);
-    }
 }
