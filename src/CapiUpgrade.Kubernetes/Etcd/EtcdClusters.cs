@@ -27,7 +27,20 @@ internal sealed class EtcdClusters : IEtcdClusters, IAsyncDisposable
         _management = management;
         _workloads = workloads;
         _options = options;
-        _sweeper = new Timer(_ => CloseIdle(), null, options.IdleClusterSweep, options.IdleClusterSweep);
+        _sweeper = new Timer(_ => CloseIdleQuietly(), null, options.IdleClusterSweep, options.IdleClusterSweep);
+    }
+
+    /// <summary>The sweep on its timer: a close that fails (a channel that would not dispose) is tried again at the next sweep, never thrown on the timer's thread.</summary>
+    private void CloseIdleQuietly()
+    {
+        try
+        {
+            CloseIdle();
+        }
+        catch (Exception)
+        {
+            // Left in the cache and stamped idle still: the next sweep tries again.
+        }
     }
 
     /// <summary>Closes and forgets the connections idle for the expiry; how many.</summary>
