@@ -129,7 +129,7 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
             Assert.All(done.GetProperty("clusters").EnumerateArray(), c => Assert.Equal("Succeeded", c.GetProperty("state").GetString()));
             var actions = done.GetProperty("actions").EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
             Assert.Equal(["start", "skip-soak", "approve"], actions);
-            // The upgrade and campaign read models follow their own tags: the upgrades' last events may land a moment later.
+            // The campaign completes on the upgrades' progress pushed to it: their last events may reach the read model a moment later.
             await Until(service, async () => Json((await service.CliAsync("upgrade", "list", "--campaign", "june", "-o", "json")).Out).EnumerateArray()
                 .Count(u => u.GetProperty("phase").GetString() == "Succeeded") == 6, TimeSpan.FromSeconds(30), "the read model shows 6 upgrades succeeded");
             var upgrades = Json((await service.CliAsync("upgrade", "list", "--campaign", "june", "-o", "json")).Out).EnumerateArray().ToList();
@@ -139,6 +139,10 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
                 Assert.Equal("Succeeded", u.GetProperty("phase").GetString());
                 Assert.Equal(3, u.GetProperty("machinesReplaced").GetInt32());
             });
+            // The observer follows the API servers through watches and etcd by polling: the last old Machine's removal,
+            // which the engine waited for before the upgrade succeeded, can reach it a moment after the read model.
+            await Until(service, () => Task.FromResult(fleet.Clusters.All(c => fleet.Observer.Latest(c.Key) is { ControlPlaneMachines: 3, Voters: 3 })),
+                TimeSpan.FromSeconds(30), "the observer sees 3 control-plane Machines and 3 voters in every cluster");
             foreach (var cluster in fleet.Clusters)
             {
                 var latest = fleet.Observer.Latest(cluster.Key)!;
