@@ -13,6 +13,9 @@ public class ClusterUpgradeActorTests : TestKit
 {
     private static readonly Config InMemory = ConfigurationFactory.ParseString("""
         akka.loglevel = WARNING
+        # A reply's wait bound, not a speed check: the first test of a suite run on 2 busy cores once took over
+        # the default 3 s for the first CommandAccepted.
+        akka.test.single-expect-default = 15s
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
         """);
