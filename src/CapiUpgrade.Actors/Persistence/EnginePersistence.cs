@@ -153,16 +153,23 @@ public static class EnginePersistenceExtensions
         {
             return; // the server is not up yet: the journal's own start says so (and retries); this waits for the next start
         }
+        if (!TableHasRows(connection, "tags")) return;
         using var command = connection.CreateCommand();
-        command.CommandText = sqlite
-            ? "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tags'"
-            : "SELECT count(*) FROM information_schema.tables WHERE table_name = 'tags' AND table_schema = current_schema()";
-        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) return;
-        command.CommandText = "SELECT EXISTS (SELECT 1 FROM tags)";
-        if (!Convert.ToBoolean(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)) return;
         var aside = "tags_set_aside_" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
         command.CommandText = $"ALTER TABLE tags RENAME TO {aside}";
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>True when the table exists (in the connection's SQLite file, or PostgreSQL's current schema) and holds a row.</summary>
+    private static bool TableHasRows(System.Data.Common.DbConnection connection, string table)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = connection is Microsoft.Data.Sqlite.SqliteConnection
+            ? $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
+            : $"SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}' AND table_schema = current_schema()";
+        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) return false;
+        command.CommandText = $"SELECT EXISTS (SELECT 1 FROM {table})";
+        return Convert.ToBoolean(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -175,11 +182,7 @@ public static class EnginePersistenceExtensions
         if (!File.Exists(path)) return false;
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.GetFullPath(path)};Mode=ReadOnly;Pooling=False");
         connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'snapshot'";
-        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) return false;
-        command.CommandText = "SELECT EXISTS (SELECT 1 FROM snapshot)";
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+        return TableHasRows(connection, "snapshot");
     }
 
     /// <summary>

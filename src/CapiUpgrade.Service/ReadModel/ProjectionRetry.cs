@@ -1,7 +1,7 @@
 namespace CapiUpgrade.Service.ReadModel;
 
 /// <summary>
-/// How long a broken tag query of the read model waits before it runs again. The first few failures are retried
+/// How long a broken journal query of the read model waits before it runs again. The first few failures are retried
 /// at once, quietly (on a fresh database the journal creates its tables on first use); then the wait doubles from
 /// 500 ms to at most 10 s, with a warning each time. A query that has folded events since its last failure was
 /// working: its next failure starts over, so a service that had a bad minute last week does not keep its read

@@ -8,9 +8,9 @@ using static CapiUpgrade.Core.Upgrades.ClusterUpgradeEvents;
 namespace CapiUpgrade.Service.Upgrades;
 
 /// <summary>
-/// Folds the engine's cluster-upgrade events into the read
-/// model with the engine's own <see cref="ClusterUpgradeState.Apply"/>, so the read model and the
-/// actor can never disagree about what an event means.
+/// Folds the engine's cluster-upgrade events into the read model with the engine's own
+/// <see cref="ClusterUpgradeState.Apply"/>, so the read model and the actor can never disagree about what an
+/// event means.
 /// </summary>
 public sealed class UpgradeProjector(ServiceMetrics metrics, Microsoft.Extensions.Logging.ILogger<UpgradeProjector> logger) : IJournalProjector
 {

@@ -48,17 +48,7 @@ public sealed class FieldSelector
         return new FieldSelector(list);
     }
 
-    public bool Matches(JsonObject obj)
-    {
-        foreach (var r in _requirements)
-        {
-            var actual = Lookup(obj, r.Path);
-            if ((actual == r.Value) != r.Equal) return false;
-        }
-        return true;
-    }
-
-    /// <summary>The same test on a stored version's precomputed fields.</summary>
+    /// <summary>True when the stored version's fields (names, and the kind's selectable fields it computed with <see cref="Lookup"/>) satisfy every requirement.</summary>
     internal bool Matches(StoredObject obj)
     {
         foreach (var r in _requirements)

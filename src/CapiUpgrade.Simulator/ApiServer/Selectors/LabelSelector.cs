@@ -95,13 +95,13 @@ public sealed class LabelSelector
     }
 
     /// <summary>True when the object's metadata.labels satisfy every requirement.</summary>
-    public bool Matches(JsonObject obj)
-    {
-        if (_requirements.Count == 0) return true;
-        var labels = obj["metadata"]?["labels"] as JsonObject;
-        return Matches(labels?.Where(p => p.Value?.GetValueKind() == JsonValueKind.String)
-            .ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal));
-    }
+    public bool Matches(JsonObject obj) => _requirements.Count == 0 || Matches(LabelsOf(obj));
+
+    /// <summary>An object's metadata.labels with string values (what a selector compares), or null when it has none.</summary>
+    public static IReadOnlyDictionary<string, string>? LabelsOf(JsonObject obj) =>
+        obj["metadata"]?["labels"] is JsonObject { Count: > 0 } labels
+            ? labels.Where(p => p.Value?.GetValueKind() == JsonValueKind.String).ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal)
+            : null;
 
     /// <summary>True when these labels (null: none) satisfy every requirement.</summary>
     public bool Matches(IReadOnlyDictionary<string, string>? labels)

@@ -30,9 +30,7 @@ internal sealed class StoredObject
         OwnerUids = metadata["ownerReferences"] is JsonArray r
             ? r.Select(x => x?["uid"]?.GetValue<string>()).Where(u => u is not null).Select(u => u!).ToArray()
             : [];
-        Labels = metadata["labels"] is JsonObject { Count: > 0 } l
-            ? l.Where(p => p.Value?.GetValueKind() == JsonValueKind.String).ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal)
-            : null;
+        Labels = LabelSelector.LabelsOf(node);
         SelectableFields = type.ExtraFieldSelectors.Count > 0
             ? type.ExtraFieldSelectors.ToDictionary(path => path, path => FieldSelector.Lookup(node, path), StringComparer.Ordinal)
             : null;
