@@ -1,10 +1,7 @@
 using Akka.Actor;
-using Akka.Hosting;
 using CapiUpgrade.Actors.Protocol;
 using CapiUpgrade.Core.Upgrades;
-using CapiUpgrade.Service.Upgrades;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CapiUpgrade.Service.Tests;
 
@@ -20,7 +17,7 @@ public sealed class BusyJournalTests
     public async Task An_upgrade_started_while_the_journal_is_busy_for_seconds_is_accepted_once_it_writes_again()
     {
         await using var service = await RunningService.StartAsync();
-        var region = await service.Host.Services.GetRequiredService<IRequiredActor<ClusterUpgradeRegion>>().GetAsync();
+        var region = await service.UpgradeRegionAsync();
         // A first upgrade brings the shard up (the coordinator's own write for a new shard is retried by it);
         // the second, in the same shard, is the one the shard must remember while the journal is busy.
         var extractor = new ClusterUpgradeMessageExtractor(service.Host.Options.Hocon.GetInt("capi-upgrade.service.cluster.shard-count"));

@@ -1,10 +1,5 @@
-using Akka.Actor;
-using Akka.Hosting;
-using CapiUpgrade.Actors.Protocol;
 using CapiUpgrade.Core.Upgrades;
-using CapiUpgrade.Service.Upgrades;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CapiUpgrade.Service.Tests;
 
@@ -15,23 +10,17 @@ namespace CapiUpgrade.Service.Tests;
 /// </summary>
 public sealed class JournalTagTests
 {
-    private static long Scalar(string db, string sql)
+    /// <summary>The first column of the first row <paramref name="sql"/> returns from the journal file.</summary>
+    private static object? Query(string db, string sql)
     {
         using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        return command.ExecuteScalar();
     }
 
-    private static string Text(string db, string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? "";
-    }
+    private static long Scalar(string db, string sql) => Convert.ToInt64(Query(db, sql), System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task Events_are_not_tagged_and_an_earlier_versions_tag_rows_are_set_aside_at_the_next_start()
@@ -41,9 +30,7 @@ public sealed class JournalTagTests
         var cluster = new ClusterKey("fleet", "c1");
         await using (var service = await RunningService.StartAsync(directory: directory))
         {
-            var region = await service.Host.Services.GetRequiredService<IRequiredActor<ClusterUpgradeRegion>>().GetAsync();
-            var reply = await region.Ask<object>(new ClusterUpgradeCommands.StartUpgrade(cluster, "u-1", "v1.30.2", UpgradeOptions.Default, "test"), TimeSpan.FromSeconds(30));
-            Assert.IsType<ClusterUpgradeReplies.CommandAccepted>(reply);
+            await service.StartUpgradeAsync(cluster, "u-1");
             await Eventually.TrueAsync(async () => (await service.CliAsync("upgrade", "list")).Out.Contains("Paused"), TimeSpan.FromSeconds(30), "the read model shows the paused upgrade");
         }
         var upgradeEvents = Scalar(db, "SELECT count(*) FROM journal WHERE persistence_id = 'cluster-upgrade/fleet/c1'");
@@ -60,7 +47,7 @@ public sealed class JournalTagTests
             await Eventually.TrueAsync(async () => (await restarted.CliAsync("upgrade", "show", "fleet/c1")).Out.Contains("u-1"), TimeSpan.FromSeconds(30), "the restarted read model shows the upgrade");
         }
         Assert.Equal(0, Scalar(db, "SELECT count(*) FROM tags"));
-        var aside = Text(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tags_set_aside_%'");
+        var aside = Assert.IsType<string>(Query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'tags_set_aside_%'"));
         Assert.StartsWith("tags_set_aside_", aside);
         Assert.Equal(tagRows, Scalar(db, $"SELECT count(*) FROM {aside}"));
     }

@@ -1,10 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using Akka.Hosting;
 using CapiUpgrade.Actors.Protocol;
 using CapiUpgrade.Core.Upgrades;
-using CapiUpgrade.Service.Upgrades;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CapiUpgrade.Service.Tests;
 
@@ -18,12 +15,9 @@ public sealed class PassivationTests
 {
     private const string PassivateQuickly = "capi-upgrade.service.upgrades.passivate-finished-after = 1s";
 
-    private static async Task<IActorRef> RegionAsync(RunningService service) =>
-        await service.Host.Services.GetRequiredService<IRequiredActor<ClusterUpgradeRegion>>().GetAsync();
-
     private static async Task<bool> IsRunningAsync(RunningService service, ClusterKey cluster)
     {
-        var state = await (await RegionAsync(service)).Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+        var state = await (await service.UpgradeRegionAsync()).Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
         return state.Shards.Any(s => s.EntityIds.Contains(cluster.EntityId));
     }
 
@@ -34,8 +28,7 @@ public sealed class PassivationTests
         var cluster = new ClusterKey("fleet", "c1");
         await using (var service = await RunningService.StartAsync(directory: directory, hocon: PassivateQuickly))
         {
-            var reply = await (await RegionAsync(service)).Ask<object>(new ClusterUpgradeCommands.StartUpgrade(cluster, "u-1", "v1.30.2", UpgradeOptions.Default, "test"), TimeSpan.FromSeconds(30));
-            Assert.IsType<ClusterUpgradeReplies.CommandAccepted>(reply);
+            await service.StartUpgradeAsync(cluster, "u-1");
             // No management cluster: the preflight pauses it. Paused is not finished: it waits for a person, in memory.
             await Eventually.TrueAsync(async () => (await service.CliAsync("upgrade", "list")).Out.Contains("Paused"), TimeSpan.FromSeconds(30), "the upgrade paused");
             var pausedSince = DateTime.UtcNow;
@@ -62,7 +55,7 @@ public sealed class PassivationTests
             }
 
             // A command brings it back from the journal, as it was.
-            var status = await (await RegionAsync(restarted)).Ask<ClusterUpgradeReplies.UpgradeStatus>(new ClusterUpgradeCommands.GetUpgradeStatus(cluster), TimeSpan.FromSeconds(30));
+            var status = await (await restarted.UpgradeRegionAsync()).Ask<ClusterUpgradeReplies.UpgradeStatus>(new ClusterUpgradeCommands.GetUpgradeStatus(cluster), TimeSpan.FromSeconds(30));
             Assert.Equal("u-1", status.UpgradeId);
             Assert.Equal(UpgradePhase.Aborted, status.Phase);
             Assert.True(await IsRunningAsync(restarted, cluster));

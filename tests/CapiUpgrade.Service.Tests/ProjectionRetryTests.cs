@@ -2,7 +2,7 @@ using CapiUpgrade.Service.ReadModel;
 
 namespace CapiUpgrade.Service.Tests;
 
-/// <summary>The read model's retry of a broken tag query: quiet quick retries, then a doubling wait that starts over once the query works again.</summary>
+/// <summary>The read model's retry of a broken journal query: quiet quick retries, then a doubling wait that starts over once the query works again.</summary>
 public sealed class ProjectionRetryTests
 {
     [Fact]

@@ -1,8 +1,13 @@
 using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Hosting;
 using CapiUpgrade.Actors.Execution;
+using CapiUpgrade.Actors.Protocol;
+using CapiUpgrade.Core.Upgrades;
 using CapiUpgrade.Cli.Palettes;
 using CapiUpgrade.Service.Hosting;
 using CapiUpgrade.Service.Upgrades;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace CapiUpgrade.Service.Tests;
@@ -60,6 +65,17 @@ public sealed class RunningService : IAsyncDisposable
         var host = ServiceHost.Build(options, executors, l => l.AddProvider(logs));
         await host.StartAsync();
         return new RunningService { Host = host, Logs = logs, Directory = directory };
+    }
+
+    /// <summary>The shard region of the sharded ClusterUpgradeActors.</summary>
+    public async Task<IActorRef> UpgradeRegionAsync() =>
+        await Host.Services.GetRequiredService<IRequiredActor<ClusterUpgradeRegion>>().GetAsync();
+
+    /// <summary>Starts an upgrade of <paramref name="cluster"/> to v1.30.2 through the shard region; it must be accepted.</summary>
+    public async Task StartUpgradeAsync(ClusterKey cluster, string upgradeId)
+    {
+        var reply = await (await UpgradeRegionAsync()).Ask<object>(new ClusterUpgradeCommands.StartUpgrade(cluster, upgradeId, "v1.30.2", UpgradeOptions.Default, "test"), TimeSpan.FromSeconds(30));
+        Assert.IsType<ClusterUpgradeReplies.CommandAccepted>(reply);
     }
 
     /// <summary>Runs the real client (`capi-upgrade HOST:PORT palette command ...`) and captures its output.</summary>

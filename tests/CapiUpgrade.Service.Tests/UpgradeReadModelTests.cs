@@ -1,10 +1,5 @@
 using System.Text.Json;
-using Akka.Actor;
-using Akka.Hosting;
-using CapiUpgrade.Actors.Protocol;
 using CapiUpgrade.Core.Upgrades;
-using CapiUpgrade.Service.Upgrades;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CapiUpgrade.Service.Tests;
 
@@ -15,13 +10,6 @@ namespace CapiUpgrade.Service.Tests;
 /// </summary>
 public sealed class UpgradeReadModelTests
 {
-    private static async Task StartUpgradeAsync(RunningService service, ClusterKey cluster, string upgradeId)
-    {
-        var region = await service.Host.Services.GetRequiredService<IRequiredActor<ClusterUpgradeRegion>>().GetAsync();
-        var reply = await region.Ask<object>(new ClusterUpgradeCommands.StartUpgrade(cluster, upgradeId, "v1.30.2", UpgradeOptions.Default, "test"), TimeSpan.FromSeconds(30));
-        Assert.IsType<ClusterUpgradeReplies.CommandAccepted>(reply);
-    }
-
     [Fact]
     public async Task Upgrade_commands_read_the_journal_stream_tail_and_survive_a_restart()
     {
@@ -33,7 +21,7 @@ public sealed class UpgradeReadModelTests
             var tailOut = new StringWriter();
             var tail = Cli.Palettes.PaletteCli.RunAsync([service.CommandEndpoint, "upgrade", "tail"], TextWriter.Synchronized(tailOut), new StringWriter(), cancellationToken: tailStop.Token);
 
-            await StartUpgradeAsync(service, cluster, "u-1");
+            await service.StartUpgradeAsync(cluster, "u-1");
 
             await Eventually.TrueAsync(async () => (await service.CliAsync("upgrade", "list")).Out.Contains("Paused"), TimeSpan.FromSeconds(30), "upgrade list shows the paused upgrade");
             var list = await service.CliAsync("upgrade", "list");
@@ -87,7 +75,7 @@ public sealed class UpgradeReadModelTests
         await using var stream = await sse.Content.ReadAsStreamAsync();
         using var reader = new StreamReader(stream);
 
-        await StartUpgradeAsync(service, new ClusterKey("fleet", "c2"), "u-2");
+        await service.StartUpgradeAsync(new ClusterKey("fleet", "c2"), "u-2");
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         string? line;
