@@ -90,35 +90,21 @@ public sealed class EtcdCluster : IEtcdCluster
     public async Task<EtcdHealthReport> CheckHealthAsync(IReadOnlyCollection<string> alsoAsk, CancellationToken cancellationToken)
     {
         // One round trip where it can be: the members known from the last member list, and any endpoint the
-        // caller expects a new member at, are asked for their status and a read beside the member list and the
-        // alarms; only a member the list names at an endpoint nobody asked yet is asked after it. The verdict
-        // is the same as asking after the list: every listed member is judged by its own endpoint's answer.
-        var alarmsTask = ListAlarmsAsync(cancellationToken);
+        // caller expects a new member at, are asked for their status and a read beside the member list; only a
+        // member the list names at an endpoint nobody asked yet is asked after it. The verdict is the same as
+        // asking after the list: every listed member is judged by its own endpoint's answer.
+        // The alarms come with each member's Status (its `errors`, as `etcdctl endpoint status` shows them), not
+        // from the Alarm RPC: etcd sends every Alarm request, a GET too, through raft — a proposal appended to the
+        // workload cluster's log and committed by a quorum's disk writes, on every check.
         var probes = new Dictionary<string, Task<MemberProbe>>(StringComparer.Ordinal);
         foreach (var endpoint in _endpoints.Concat(alsoAsk))
         {
             if (!probes.ContainsKey(endpoint)) probes[endpoint] = ProbeAsync(endpoint, cancellationToken);
         }
-        EtcdMemberHealth[] health;
-        try
-        {
-            var members = await ListMembersAsync(cancellationToken);
-            health = await Task.WhenAll(members.Select(m => MemberHealthAsync(m, probes, cancellationToken)));
-        }
-        catch
-        {
-            try { await alarmsTask; } catch (Exception) { /* the member list's failure is the one to report */ }
-            throw;
-        }
-        IReadOnlyList<EtcdAlarm> alarms;
-        try
-        {
-            alarms = await alarmsTask;
-        }
-        catch (EtcdOperationException e)
-        {
-            alarms = [new EtcdAlarm(0, $"UNKNOWN (alarm list failed: {e.Message})")];
-        }
+        var members = await ListMembersAsync(cancellationToken);
+        var judged = await Task.WhenAll(members.Select(m => MemberHealthAsync(m, probes, cancellationToken)));
+        var health = judged.Select(j => j.Health).ToArray();
+        var alarms = judged.SelectMany(j => j.Alarms).Distinct().ToList();
         var leaders = health.Where(h => h.Healthy && h.LeaderId != 0).GroupBy(h => h.LeaderId).OrderByDescending(g => g.Count()).ToList();
         var leaderId = leaders.Count > 0 && health.Any(h => h.Healthy && h.Member.Id == leaders[0].Key) ? leaders[0].Key : 0;
         return new EtcdHealthReport(health, alarms, leaderId);
@@ -171,21 +157,27 @@ public sealed class EtcdCluster : IEtcdCluster
 
     private static bool IsCallFailure(Exception e) => e is RpcException or HttpRequestException or IOException or InvalidOperationException;
 
-    private async Task<EtcdMemberHealth> MemberHealthAsync(EtcdMember member, IReadOnlyDictionary<string, Task<MemberProbe>> probes, CancellationToken ct)
+    private async Task<(EtcdMemberHealth Health, IReadOnlyList<EtcdAlarm> Alarms)> MemberHealthAsync(EtcdMember member, IReadOnlyDictionary<string, Task<MemberProbe>> probes, CancellationToken ct)
     {
         var endpoint = EndpointOf(member);
         if (endpoint is null)
-            return new EtcdMemberHealth(member, null, false, false, 0, 0, 0, "it has no client URL (added but not started?)");
+            return (new EtcdMemberHealth(member, null, false, false, 0, 0, 0, "it has no client URL (added but not started?)"), []);
         var probe = await (probes.TryGetValue(endpoint, out var asked) ? asked : ProbeAsync(endpoint, ct));
         if (probe.Status is not { } status)
-            return new EtcdMemberHealth(member, endpoint, false, false, 0, 0, 0, $"{endpoint}: {Message(probe.StatusError!)}", IsDeadlineExceeded(probe.StatusError!));
-        if (status.Errors.Count > 0)
-            return new EtcdMemberHealth(member, endpoint, false, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, string.Join("; ", status.Errors));
+            return (new EtcdMemberHealth(member, endpoint, false, false, 0, 0, 0, $"{endpoint}: {Message(probe.StatusError!)}", IsDeadlineExceeded(probe.StatusError!)), []);
+        var (alarms, errors) = EtcdStatusErrors.Split(status.Errors);
+        return (JudgeStatus(member, endpoint, status, errors, probe.ReadError), alarms);
+    }
+
+    private static EtcdMemberHealth JudgeStatus(EtcdMember member, string endpoint, StatusResponse status, IReadOnlyList<string> errors, Exception? readError)
+    {
+        if (errors.Count > 0)
+            return new EtcdMemberHealth(member, endpoint, false, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, string.Join("; ", errors));
         if (status.Leader == 0)
             return new EtcdMemberHealth(member, endpoint, false, false, 0, status.RaftTerm, status.RaftIndex, "it knows no leader");
         // A learner serves no linearizable read: its read's failure says nothing, whether the list or the member
         // itself (promoted in the list, not yet on itself) calls it a learner.
-        if (probe.ReadError is { } readError && !member.IsLearner && !status.IsLearner)
+        if (readError is not null && !member.IsLearner && !status.IsLearner)
             return new EtcdMemberHealth(member, endpoint, false, false, status.Leader, status.RaftTerm, status.RaftIndex, $"{endpoint}: {Message(readError)}", IsDeadlineExceeded(readError));
         return new EtcdMemberHealth(member with { IsLearner = member.IsLearner || status.IsLearner }, endpoint, true, status.Header.MemberId == status.Leader, status.Leader, status.RaftTerm, status.RaftIndex, null);
     }
@@ -204,14 +196,6 @@ public sealed class EtcdCluster : IEtcdCluster
         {
             return e;
         }
-    }
-
-    /// <inheritdoc />
-    public async Task<IReadOnlyList<EtcdAlarm>> ListAlarmsAsync(CancellationToken cancellationToken)
-    {
-        var response = await CallAnyAsync("alarm list", null, (client, deadline, ct) => client.AlarmAsync(
-            new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get, MemberID = 0, Alarm = AlarmType.None }, deadline: deadline, cancellationToken: ct), cancellationToken);
-        return response.Alarms.Where(a => a.Alarm != AlarmType.None).Select(a => new EtcdAlarm(a.MemberID, a.Alarm.ToString().ToUpperInvariant())).ToList();
     }
 
     /// <inheritdoc />

@@ -20,7 +20,7 @@ public interface IEtcdCluster : IAsyncDisposable
     /// <summary>Member list (from any reachable member).</summary>
     Task<IReadOnlyList<EtcdMember>> ListMembersAsync(CancellationToken cancellationToken);
 
-    /// <summary>Member list, Status of every member at its own endpoint, and alarms.</summary>
+    /// <summary>Member list, Status of every member at its own endpoint, and the alarms their Status reports.</summary>
     Task<EtcdHealthReport> CheckHealthAsync(CancellationToken cancellationToken);
 
     /// <summary>
@@ -35,9 +35,6 @@ public interface IEtcdCluster : IAsyncDisposable
     /// each, so that a later check does not pay for their TLS handshakes. Failures are ignored: the check judges.
     /// </summary>
     Task WarmUpAsync(IReadOnlyCollection<string> endpoints, CancellationToken cancellationToken);
-
-    /// <summary>Active alarms.</summary>
-    Task<IReadOnlyList<EtcdAlarm>> ListAlarmsAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Moves leadership to <paramref name="targetMemberId"/> (a healthy voter), sending MoveLeader to the current

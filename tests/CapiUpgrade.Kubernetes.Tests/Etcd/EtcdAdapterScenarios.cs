@@ -107,6 +107,27 @@ internal static class EtcdAdapterScenarios
         await AwaitHealthAsync(adapter, r => r.AllHealthy && r.Members.Count == members.Count - 1, "healthy after removal");
     }
 
+    /// <summary>
+    /// An alarm raised on one member (Alarm ACTIVATE, as etcd raises NOSPACE itself) is read from the members'
+    /// Status: the report names it and its member and is not healthy; no member is called unhealthy for it;
+    /// disarmed, the report is healthy again.
+    /// </summary>
+    public static async Task ReportsAnAlarmFromTheMembersStatusAsync(SimEtcd.EtcdCluster etcd, IEtcdCluster adapter, string memberName)
+    {
+        var member = (await adapter.ListMembersAsync(CancellationToken.None)).Single(m => m.Name == memberName);
+        await etcd.SetAlarmAsync(memberName, Etcdserverpb.AlarmType.Nospace, active: true);
+        var alarmed = await AwaitHealthAsync(adapter, r => r.Alarms.Count > 0, "an alarm reported");
+
+        Assert.Equal([new EtcdAlarm(member.Id, "NOSPACE")], alarmed.Alarms);
+        Assert.False(alarmed.AllHealthy);
+        Assert.All(alarmed.Members, m => Assert.True(m.Healthy, m.Error));
+        Assert.Contains($"alarm NOSPACE on member {member.IdHex}", alarmed.Describe());
+
+        await etcd.SetAlarmAsync(memberName, Etcdserverpb.AlarmType.Nospace, active: false);
+        var cleared = await AwaitHealthAsync(adapter, r => r.Alarms.Count == 0, "the alarm disarmed");
+        Assert.True(cleared.AllHealthy, cleared.Describe());
+    }
+
     public static async Task AddsAndRemovesAnUnstartedLearnerAsync(IEtcdCluster adapter, string peerUrl)
     {
         var added = await adapter.AddMemberAsync([peerUrl], asLearner: true, CancellationToken.None);

@@ -24,6 +24,7 @@ public sealed class RealEtcdAdapterTests
 
         await EtcdAdapterScenarios.ListsThreeHealthyVotersWithOneLeaderAsync(adapter);
         await EtcdAdapterScenarios.MovesLeadershipAwayFromTheLeaderAsync(adapter);
+        await EtcdAdapterScenarios.ReportsAnAlarmFromTheMembersStatusAsync(etcd, adapter, "m-2");
         await EtcdAdapterScenarios.JoinsALearnerThatIsPromotedAsync(etcd, adapter);
         await EtcdAdapterScenarios.RemovesAStoppedMemberOnceAsync(etcd, adapter, "m-0");
         await EtcdAdapterScenarios.AddsAndRemovesAnUnstartedLearnerAsync(adapter, "https://127.0.0.1:1");

@@ -34,6 +34,23 @@ public sealed class SimulatedEtcdAdapterTests : IAsyncLifetime
     public Task Moves_leadership_through_the_leaders_own_endpoint() => EtcdAdapterScenarios.MovesLeadershipAwayFromTheLeaderAsync(_adapter);
 
     [Fact]
+    public Task Reads_alarms_from_the_members_status() => EtcdAdapterScenarios.ReportsAnAlarmFromTheMembersStatusAsync(_etcd, _adapter, "m-1");
+
+    [Fact]
+    public async Task A_health_check_sends_no_alarm_request_through_raft()
+    {
+        await EtcdAdapterScenarios.AwaitHealthAsync(_adapter, r => r.AllHealthy, "all healthy");
+        _server.Rpcs.Clear();
+
+        var report = await _adapter.CheckHealthAsync(CancellationToken.None);
+
+        Assert.True(report.AllHealthy, report.Describe());
+        Assert.DoesNotContain(_server.Rpcs.Keys, k => k.Method == "Alarm");
+        Assert.Equal(3, _server.Rpcs.Where(r => r.Key.Method == "Status").Sum(r => r.Value));
+        Assert.Equal(HealthCheckRpcs(report), _server.Rpcs.Values.Sum());
+    }
+
+    [Fact]
     public async Task A_leader_move_decided_on_the_callers_report_sends_only_MoveLeader()
     {
         var report = await EtcdAdapterScenarios.AwaitHealthAsync(_adapter, r => r.AllHealthy, "all healthy");
@@ -52,8 +69,8 @@ public sealed class SimulatedEtcdAdapterTests : IAsyncLifetime
         Assert.Equal(1 + HealthCheckRpcs(after), _server.Rpcs.Values.Sum());
     }
 
-    /// <summary>One health check's RPCs: the member list and the alarms, and each member's status and linearizable read.</summary>
-    private static int HealthCheckRpcs(EtcdHealthReport report) => 2 + 2 * report.Members.Count;
+    /// <summary>One health check's RPCs: the member list, and each member's status (its alarms with it) and linearizable read.</summary>
+    private static int HealthCheckRpcs(EtcdHealthReport report) => 1 + 2 * report.Members.Count;
 
     [Fact]
     public Task Promotes_a_joined_learner() => EtcdAdapterScenarios.JoinsALearnerThatIsPromotedAsync(_etcd, _adapter);
