@@ -83,8 +83,11 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
         var specFile = Path.Combine(directory, "campaign.yaml");
         await File.WriteAllTextAsync(specFile, Spec("june", budget: 1, approval: true, soak: "6h"));
         string[] serveArgs = ["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", .. journalArgs];
+        // The read model saves a checkpoint after every event it can: the service restarted after the kill begins
+        // from the last one (campaign and upgrade states included) and every view below is folded on top of it.
+        var environment = new Dictionary<string, string> { ["CAPI_UPGRADE_HOCON"] = "capi-upgrade.service.read-model { checkpoint-every = 1, checkpoint-interval = 0s }" };
 
-        var service = await ServiceProcess.StartAsync(serveArgs, workingDirectory: directory);
+        var service = await ServiceProcess.StartAsync(serveArgs, environment, directory);
         try
         {
             var plan = await service.CliAsync("campaign", "plan", specFile);
@@ -99,7 +102,11 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
                 TimeSpan.FromSeconds(60), "a cluster upgrade of the campaign is running");
             await service.KillAsync();
             await service.DisposeAsync();
-            service = await ServiceProcess.StartAsync(serveArgs, workingDirectory: directory);
+            service = await ServiceProcess.StartAsync(serveArgs, environment, directory);
+            await Until(service, () => Task.FromResult(service.Output.Contains("read model: caught up", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(60), "the restarted read model catches up");
+            Assert.True(service.Output.Contains("read model: restored from its checkpoint at journal offset", StringComparison.Ordinal),
+                "the restarted read model did not begin from a checkpoint: " + string.Join("\n", service.Output.Split('\n').Where(l => l.Contains("read model", StringComparison.Ordinal))));
 
             // Wave 0 soaks for 6 hours after it finishes (after the restart); an operator ends the soak now.
             await Until(service, async () => WaveState(await CampaignAsync(service, "june"), 0) == "Soaking",

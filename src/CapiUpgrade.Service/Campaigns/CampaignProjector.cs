@@ -28,6 +28,22 @@ public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<Campa
         }, line);
     }
 
+    /// <inheritdoc />
+    public object? ExportState() => new Dictionary<string, CampaignState>(_states, StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public void ImportState(System.Text.Json.JsonElement state, FleetView view)
+    {
+        _states.Clear();
+        var states = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, CampaignState>>(state, ReadModelCheckpoint.Json) ?? [];
+        foreach (var (key, value) in states)
+        {
+            _states[key] = value;
+            // The view's copy of the state (for explanations) does not travel with the views.
+            view.AttachCampaignState(key, value);
+        }
+    }
+
     internal static CampaignView Summarize(CampaignState s, CampaignView current) => current with
     {
         Name = s.CampaignId,

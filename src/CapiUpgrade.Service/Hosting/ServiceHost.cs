@@ -90,6 +90,9 @@ public sealed class ServiceHost : IAsyncDisposable
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddSingleton(sp => new TokenGuard(options.Token, sp.GetRequiredService<ServiceMetrics>(), sp.GetRequiredService<ILogger<TokenGuard>>()));
         builder.Services.AddSingleton(new FleetView(settings.GetInt("read-model.last-events", 50), settings.GetInt("read-model.tail-buffer", 1000)));
+        builder.Services.AddSingleton(new ReadModelCheckpointSettings(
+            settings.GetInt("read-model.checkpoint-every", ReadModelCheckpointSettings.Default.EveryEvents),
+            settings.GetTimeSpan("read-model.checkpoint-interval", ReadModelCheckpointSettings.Default.MinInterval)));
         builder.Services.AddSingleton<CommandDispatcher>();
         builder.Services.AddServicePalettes();
         builder.Services.AddOpenTelemetry().WithMetrics(m => m

@@ -2,10 +2,13 @@ using System.Threading.Channels;
 
 namespace CapiUpgrade.Service.ReadModel;
 
+/// <summary>The views of a <see cref="FleetView"/> at one instant, and how many changes it had folded then.</summary>
+public sealed record FleetViewState(IReadOnlyList<UpgradeView> Upgrades, IReadOnlyList<CampaignView> Campaigns, long Applied);
+
 /// <summary>
-/// The read model of every upgrade and campaign, folded from the journal by tag (see
-/// <see cref="ReadModelProjection"/>): answers <c>upgrade list</c> and <c>campaign show</c> from
-/// memory, and feeds tail subscribers. Rebuilt from the journal at start, so it survives restarts.
+/// The read model of every upgrade and campaign, folded from the journal (see <see cref="ReadModelProjection"/>):
+/// answers <c>upgrade list</c> and <c>campaign show</c> from memory, and feeds tail subscribers. Rebuilt at start
+/// from its last checkpoint and the journal's events after it, so it survives restarts.
 /// Thread-safe: one writer (the projection), many readers (commands).
 /// </summary>
 public sealed class FleetView(int lastEvents = 50, int tailBuffer = 1000)
@@ -40,6 +43,32 @@ public sealed class FleetView(int lastEvents = 50, int tailBuffer = 1000)
             notify = line is null ? [] : _subscribers.ToArray();
         }
         Publish(notify, line);
+    }
+
+    /// <summary>Every view as it is now, for a checkpoint (the views are immutable; the lists are copies).</summary>
+    public FleetViewState Export()
+    {
+        lock (_gate) return new FleetViewState([.. _upgrades.Values], [.. _campaigns.Values], _applied);
+    }
+
+    /// <summary>Replaces every view by a checkpoint's (at start, before any event is folded).</summary>
+    public void Import(FleetViewState state)
+    {
+        lock (_gate)
+        {
+            _upgrades.Clear();
+            _campaigns.Clear();
+            foreach (var u in state.Upgrades) _upgrades[u.Cluster] = u;
+            foreach (var c in state.Campaigns) _campaigns[c.CampaignId] = c;
+            _applied = state.Applied;
+        }
+    }
+
+    /// <summary>Gives a restored campaign view its folded state back (<see cref="CampaignView.State"/>), counting no change.</summary>
+    public void AttachCampaignState(string campaignId, object state)
+    {
+        lock (_gate)
+            if (_campaigns.TryGetValue(campaignId, out var view)) _campaigns[campaignId] = view with { State = state };
     }
 
     public UpgradeView? Upgrade(string cluster) { lock (_gate) return _upgrades.GetValueOrDefault(cluster); }
