@@ -196,7 +196,7 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
         var ordered = fleet.Clusters.Select(c => c.Key).Order(StringComparer.Ordinal).ToList();
         foreach (var failing in ordered.Take(2))
             await fleet.Faults.InjectAsync(new FaultSpec { Kind = FaultKind.NodeNeverReady, Cluster = failing });
-        var environment = new Dictionary<string, string> { ["CAPI_UPGRADE_HOCON"] = "capi-upgrade.engine.machine-timeout = 4s" };
+        var environment = new Dictionary<string, string> { ["CAPI_UPGRADE_HOCON"] = "capi-upgrade.engine.machine-timeout = 4s\ncapi-upgrade.service.campaigns.passivate-finished-after = 1s" };
 
         await using var service = await ServiceProcess.StartAsync(
             ["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--db", Path.Combine(directory, "journal.db")], environment, directory);
@@ -290,6 +290,15 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
             .Select(a => a.GetProperty("action").GetString()).ToList();
         Assert.Contains("pause", upgradeActions);
         Assert.Contains("resume", upgradeActions);
+
+        // Finished and idle, the campaign's actor leaves memory (and the remembered entities); the read model still
+        // shows the campaign, and a command brings its actor back from the journal, as it finished.
+        await Until(service, () => Task.FromResult(service.Output.Contains("campaign budget Completed; its actor leaves memory", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30), "the finished campaign's actor leaves memory");
+        Assert.Equal("Completed", (await CampaignAsync(service, "budget")).GetProperty("phase").GetString());
+        var approveAfterwards = await service.CliAsync("campaign", "approve", "budget");
+        Assert.Equal(1, approveAfterwards.Code);
+        Assert.Contains("campaign budget is Completed", approveAfterwards.Err);
     }
 
     internal static int MaxOverlap(IEnumerable<(DateTimeOffset From, DateTimeOffset To)> spans)

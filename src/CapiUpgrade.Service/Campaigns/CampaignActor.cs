@@ -44,11 +44,14 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions) =>
-        Akka.Actor.Props.Create(() => new CampaignActor(campaignId, upgrades, tickInterval, upgradeOptions));
+    private readonly TimeSpan? _passivateFinishedAfter;
 
-    public CampaignActor(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions)
+    public static Props Props(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions, TimeSpan? passivateFinishedAfter = null) =>
+        Akka.Actor.Props.Create(() => new CampaignActor(campaignId, upgrades, tickInterval, upgradeOptions, passivateFinishedAfter));
+
+    public CampaignActor(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions, TimeSpan? passivateFinishedAfter = null)
     {
+        _passivateFinishedAfter = passivateFinishedAfter;
         _upgradeOptions = upgradeOptions;
         PersistenceId = CampaignPersistence.PersistencePrefix + campaignId;
         _upgrades = upgrades;
@@ -81,7 +84,18 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         Command<ClusterUpgradeReplies.UpgradeStatus>(OnStatus);
         Command<ClusterUpgradeReplies.CommandAccepted>(_ => { });
         Command<ClusterUpgradeReplies.CommandRejected>(r => _log.Warning("campaign {0}: cluster {1} refused a command: {2}", _state.CampaignId, r.Cluster, r.Reason));
+        Command<ReceiveTimeout>(_ =>
+        {
+            Context.SetReceiveTimeout(null);
+            if (!IsIdleAndDone) return;
+            // To the shard: it stops this actor (PoisonPill) and forgets it among the remembered entities.
+            _log.Info("campaign {0} {1}; its actor leaves memory (the journal keeps it)", _state.CampaignId, _state.Status);
+            Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(PoisonPill.Instance));
+        });
     }
+
+    /// <summary>Finished (or never started) with nothing in flight or being handed over: nothing left for this actor to do.</summary>
+    private bool IsIdleAndDone => (_state.IsFinished || _state.Status == CampaignStatus.NotStarted) && !_state.InFlight.Any() && _handingOver.Count == 0;
 
     private static DateTimeOffset Now => DateTimeOffset.UtcNow;
 
@@ -115,6 +129,8 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
     /// <summary>Hand scheduled clusters to their upgrade actors, watch the running ones, keep the tick going.</summary>
     private void AfterChange()
     {
+        if (_passivateFinishedAfter is { } idle)
+            Context.SetReceiveTimeout(IsIdleAndDone ? idle : null);
         if (_state.Status == CampaignStatus.NotStarted) return;
         foreach (var c in _state.Clusters.Values)
         {

@@ -17,9 +17,11 @@ public static class CampaignSharding
 {
     public const string TypeName = "campaign";
 
-    public static AkkaConfigurationBuilder WithCampaignShards(this AkkaConfigurationBuilder akka, TimeSpan tickInterval, Core.Upgrades.UpgradeOptions upgradeOptions, int shardCount) =>
+    /// <param name="passivateFinishedAfter">How long a finished campaign's actor stays without a message before it leaves memory (null: never).</param>
+    public static AkkaConfigurationBuilder WithCampaignShards(this AkkaConfigurationBuilder akka, TimeSpan tickInterval, Core.Upgrades.UpgradeOptions upgradeOptions, int shardCount,
+        TimeSpan? passivateFinishedAfter = null) =>
         akka.WithShardRegion<CampaignRegion>(TypeName,
-            (system, registry) => campaignId => CampaignActor.Props(campaignId, registry.Get<ClusterUpgradeRegion>(), tickInterval, upgradeOptions),
+            (system, registry) => campaignId => CampaignActor.Props(campaignId, registry.Get<ClusterUpgradeRegion>(), tickInterval, upgradeOptions, passivateFinishedAfter),
             new CampaignMessageExtractor(shardCount),
             ClusterUpgradeSharding.Options());
 }
