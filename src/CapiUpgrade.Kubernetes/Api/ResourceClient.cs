@@ -186,7 +186,9 @@ internal sealed class ResourceClient(IKubernetes client, RetryRunner retry, stri
         {
             var json = obj switch
             {
-                JsonElement element when element.ValueKind == JsonValueKind.Object => JsonNode.Parse(element.GetRawText()) as JsonObject,
+                // Over the element the client already parsed, not a second parse of its text: a watch event is an
+X
+                JsonElement element when element.ValueKind == JsonValueKind.Object => JsonObject.Create(element),
                 JsonObject o => o,
                 _ => null,
             };
