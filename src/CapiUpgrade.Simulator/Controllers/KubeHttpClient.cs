@@ -192,8 +192,9 @@ public sealed class KubeHttpClient : IDisposable
             {
                 if (response.IsSuccessStatusCode)
                 {
-                    var text = await response.Content.ReadAsStringAsync(cancellationToken);
-                    return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!.AsObject();
+                    // The body's UTF-8 bytes as they came, parsed once (as a string it was copied to UTF-16 and back).
+                    var utf8 = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                    return utf8.Length == 0 ? new JsonObject() : JsonNode.Parse(utf8)!.AsObject();
                 }
                 var retryable = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.InternalServerError
                     or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout or HttpStatusCode.BadGateway;

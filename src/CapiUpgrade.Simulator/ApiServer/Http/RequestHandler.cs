@@ -267,8 +267,10 @@ internal static class RequestHandler
         }
         if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase) || contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase))
             throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json; got \"{contentType}\"");
-        using var doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
-        return JsonNode.Parse(doc.RootElement.GetRawText(), NodeOptions);
+        // The body's UTF-8 bytes parsed once (not parsed, copied out as a string and parsed again).
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+        return JsonNode.Parse(body.GetBuffer().AsSpan(0, (int)body.Length), NodeOptions);
     }
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)

@@ -9,6 +9,10 @@ namespace CapiUpgrade.Simulator.ApiServer.Resources;
 public sealed class ResourceRegistry
 {
     private readonly ConcurrentDictionary<(string Group, string Version, string Plural), ResourceType> _byPath = new();
+    // Indexes for the lookups every request makes (enumerating a ConcurrentDictionary's Keys or Values copies them).
+    private readonly ConcurrentDictionary<(string Group, string Version, string Kind), ResourceType> _byKind = new();
+    private readonly ConcurrentDictionary<(string Group, string Version), bool> _groupVersions = new();
+    private readonly Lock _adding = new();
 
     public ResourceRegistry(IEnumerable<ResourceType> types)
     {
@@ -18,7 +22,17 @@ public sealed class ResourceRegistry
     /// <summary>A registry with <see cref="BuiltIn"/> kinds.</summary>
     public static ResourceRegistry CreateDefault() => new(BuiltIn);
 
-    public void Add(ResourceType type) => _byPath[(type.Group, type.Version, type.Plural)] = type;
+    public void Add(ResourceType type)
+    {
+        lock (_adding)
+        {
+            if (_byPath.TryGetValue((type.Group, type.Version, type.Plural), out var replaced))
+                _byKind.TryRemove((replaced.Group, replaced.Version, replaced.Kind), out _);
+            _byPath[(type.Group, type.Version, type.Plural)] = type;
+            _byKind[(type.Group, type.Version, type.Kind)] = type;
+            _groupVersions[(type.Group, type.Version)] = true;
+        }
+    }
 
     public IReadOnlyCollection<ResourceType> All => _byPath.Values.OrderBy(t => t.Group, StringComparer.Ordinal).ThenBy(t => t.Plural, StringComparer.Ordinal).ToList();
 
@@ -31,10 +45,10 @@ public sealed class ResourceRegistry
         var slash = apiVersion.IndexOf('/');
         var group = slash < 0 ? "" : apiVersion[..slash];
         var version = slash < 0 ? apiVersion : apiVersion[(slash + 1)..];
-        return _byPath.Values.FirstOrDefault(t => t.Group == group && t.Version == version && t.Kind == kind);
+        return _byKind.TryGetValue((group, version, kind), out var t) ? t : null;
     }
 
-    public bool HasGroupVersion(string group, string version) => _byPath.Keys.Any(k => k.Group == group && k.Version == version);
+    public bool HasGroupVersion(string group, string version) => _groupVersions.ContainsKey((group, version));
 
     private static readonly Dictionary<string, string> PodMergeKeys = new()
     {
