@@ -119,8 +119,8 @@ public static class EnginePersistenceExtensions
                 """, HoconAddMode.Prepend);
         }
         // A batch of events goes in as one INSERT with parameters, not with each event's bytes written into the
-        // SQL text as a hex literal (the plugin's default): that text, and linq2db's building of it, were a fifth of
-        // everything the engine allocated in a 200-cluster run (BENCHMARKS.md, ninth session).
+        // SQL text as a hex literal (the plugin's default): that text, and linq2db's building of it, were about a
+        // tenth of everything the engine allocated in a 200-cluster run (BENCHMARKS.md, ninth session).
         builder.AddHocon("akka.persistence.journal.sql.prefer-parameters-on-multirow-insert = on", HoconAddMode.Prepend);
         builder.WithSqlPersistence(
             connectionString: connectionString,
