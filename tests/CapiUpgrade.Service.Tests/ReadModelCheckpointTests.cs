@@ -9,7 +9,8 @@ namespace CapiUpgrade.Service.Tests;
 
 /// <summary>
 /// The read model saves checkpoints and a restart begins from the last one, folding only the events after it — with
-/// the same views as a restart that folds the whole journal. A checkpoint another build saved is not used.
+/// the same views as a restart that folds the whole journal. A checkpoint another build saved, one that cannot be
+/// read, or one past the journal's last event is not used: the whole journal is folded.
 /// </summary>
 public sealed class ReadModelCheckpointTests
 {
