@@ -2,6 +2,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using CapiUpgrade.Cli.Palettes;
 using CapiUpgrade.Service.Hosting;
+using CapiUpgrade.Service.Http;
+using CapiUpgrade.Service.ReadModel;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CapiUpgrade.Service.Tests;
 
@@ -89,6 +94,50 @@ public sealed class EndpointAndTokenTests
         Assert.Contains(service.Logs.Lines, l => l.Contains("wrong token") && l.Contains("http"));
         Assert.DoesNotContain("wrong-token-value-987654321", service.Logs.All);
         Assert.DoesNotContain(Token, service.Logs.All);
+    }
+
+    [Fact]
+    public async Task Readyz_answers_200_only_once_the_read_model_has_caught_up_and_needs_no_token()
+    {
+        await using var service = await RunningService.StartAsync(Token);
+        using var http = new HttpClient { BaseAddress = service.HttpBase };
+        var projection = service.Host.Services.GetRequiredService<ReadModelProjection>();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        HttpResponseMessage ready;
+        while (true)
+        {
+            ready = await http.GetAsync("readyz");
+            var body = await ready.Content.ReadAsStringAsync();
+            if (ready.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.Equal("ready\n", body);
+                break;
+            }
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.StartsWith("catching up: the read model has read", body);
+            Assert.True(DateTime.UtcNow < deadline, "the read model never caught up: " + body);
+            await Task.Delay(20);
+        }
+        Assert.True(projection.CaughtUp.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task Readyz_answers_503_saying_how_far_the_read_model_got_while_it_has_not_caught_up()
+    {
+        // The HTTP API alone, over a read model that never starts (as one still folding a long journal).
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddSingleton(new ReadModelProjection(ReadModelCheckpointSettings.Default));
+        await using var app = builder.Build();
+        app.MapCommandApi();
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        var answer = await http.GetAsync("readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
+        Assert.Equal("catching up: the read model has read 0 journal events (from the start of the journal)\n", await answer.Content.ReadAsStringAsync());
     }
 
     [Fact]

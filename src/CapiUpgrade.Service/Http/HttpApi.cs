@@ -16,9 +16,11 @@ namespace CapiUpgrade.Service.Http;
 /// answers the command's data as JSON (errors: <c>{"error": "..."}</c> with 400/401/404/409).</item>
 /// <item>Streaming commands (<c>/api/upgrade/tail</c>, <c>/api/campaign/tail</c>) answer server-sent events.</item>
 /// <item><c>GET /api/upgrades</c>, <c>/api/upgrades/{cluster}</c>, <c>/api/campaigns</c>, <c>/api/campaigns/{id}</c> — shortcuts.</item>
-/// <item><c>GET /api/palettes</c> — the command catalog; <c>GET /metrics</c> — Prometheus text; <c>GET /healthz</c> — no token needed.</item>
+/// <item><c>GET /api/palettes</c> — the command catalog; <c>GET /metrics</c> — Prometheus text; <c>GET /healthz</c> — the
+/// process answers; <c>GET /readyz</c> — 200 once the read model has caught up with the journal (until then 503, saying
+/// how far it got): what a readiness probe should ask, since until then `upgrade list` may miss upgrades.</item>
 /// </list>
-/// With a token configured every path but <c>/healthz</c> needs <c>Authorization: Bearer TOKEN</c>.
+/// With a token configured every path but <c>/healthz</c> and <c>/readyz</c> needs <c>Authorization: Bearer TOKEN</c>.
 /// </summary>
 public static class HttpApi
 {
@@ -26,7 +28,7 @@ public static class HttpApi
     {
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path.StartsWithSegments("/healthz")) { await next(); return; }
+            if (context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz")) { await next(); return; }
             var guard = context.RequestServices.GetRequiredService<TokenGuard>();
             if (guard.Required)
             {
@@ -47,6 +49,11 @@ public static class HttpApi
     public static void MapCommandApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/healthz", () => Results.Text("ok\n"));
+        routes.MapGet("/readyz", (ReadModel.ReadModelProjection projection) => projection.CaughtUp.IsCompletedSuccessfully
+            ? Results.Text("ready\n")
+            : Results.Text($"catching up: the read model has read {projection.FoldedSinceStart} journal events"
+                           + (projection.RestoredFrom is { } from ? $" after its checkpoint at offset {from}" : " (from the start of the journal)") + "\n",
+                statusCode: StatusCodes.Status503ServiceUnavailable));
         routes.MapGet("/api/palettes", () => Results.Json(CommandCatalog.Palettes, CommandJson.Options));
         routes.MapGet("/api/upgrades", (HttpContext c) => RunAsync(c, "upgrade", "list", null));
         routes.MapGet("/api/upgrades/{**cluster}", (HttpContext c, string cluster) => RunAsync(c, "upgrade", "show", new() { ["cluster"] = cluster }));
