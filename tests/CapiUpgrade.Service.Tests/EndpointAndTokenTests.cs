@@ -196,6 +196,9 @@ public sealed class EndpointAndTokenTests
         Assert.Contains("capi_upgrade_commands_total{", text);
         Assert.Contains("palette=\"upgrade\"", text);
         Assert.Contains("capi_upgrade_command_duration_seconds_bucket", text);
+        // `upgrade list` waits for the read model: it has caught up, and says so.
+        Assert.Contains("capi_upgrade_read_model_caught_up 1", text);
+        Assert.Contains("capi_upgrade_read_model_events_read_total ", text);
     }
 
     [Fact]

@@ -110,7 +110,10 @@ public sealed class ServiceHost : IAsyncDisposable
         app.MapCommandApi();
         var host = new ServiceHost(app, listeners, options);
         var view = app.Services.GetRequiredService<FleetView>();
-        app.Services.GetRequiredService<ServiceMetrics>().ObservePhases(view.UpgradesByPhase, view.CampaignsByPhase);
+        var metrics = app.Services.GetRequiredService<ServiceMetrics>();
+        metrics.ObservePhases(view.UpgradesByPhase, view.CampaignsByPhase);
+        var projection = app.Services.GetRequiredService<ReadModelProjection>();
+        metrics.ObserveReadModel(() => projection.FoldedSinceStart, () => projection.CaughtUp.IsCompletedSuccessfully);
         return host;
     }
 

@@ -20,6 +20,8 @@ public sealed class ServiceMetrics : IDisposable
     private readonly Counter<long> _apiErrors;
     private Func<IEnumerable<KeyValuePair<string, long>>> _upgradesByPhase = () => [];
     private Func<IEnumerable<KeyValuePair<string, long>>> _campaignsByPhase = () => [];
+    private Func<long> _readModelEvents = () => 0;
+    private Func<bool> _readModelCaughtUp = () => false;
 
     public ServiceMetrics()
     {
@@ -33,6 +35,14 @@ public sealed class ServiceMetrics : IDisposable
         _apiErrors = _meter.CreateCounter<long>("capi_upgrade_api_errors", description: "Kubernetes or etcd API errors seen in the journal");
         _meter.CreateObservableGauge("capi_upgrade_upgrades", () => _upgradesByPhase().Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("phase", p.Key))), description: "cluster upgrades by phase");
         _meter.CreateObservableGauge("capi_upgrade_campaigns", () => _campaignsByPhase().Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("phase", p.Key))), description: "campaigns by phase");
+        _meter.CreateObservableCounter("capi_upgrade_read_model_events_read", () => _readModelEvents(), description: "journal events the read model has read since the service started (after its checkpoint, when it had one)");
+        _meter.CreateObservableGauge("capi_upgrade_read_model_caught_up", () => _readModelCaughtUp() ? 1 : 0, description: "1 once the read model has caught up with the journal (as /readyz), else 0");
+    }
+
+    public void ObserveReadModel(Func<long> eventsRead, Func<bool> caughtUp)
+    {
+        _readModelEvents = eventsRead;
+        _readModelCaughtUp = caughtUp;
     }
 
     public void ObservePhases(Func<IEnumerable<KeyValuePair<string, long>>> upgrades, Func<IEnumerable<KeyValuePair<string, long>>> campaigns)
