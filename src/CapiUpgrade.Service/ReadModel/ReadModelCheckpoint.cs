@@ -112,22 +112,28 @@ internal sealed class ReadModelCheckpoints(ActorSystem system, ILogger logger)
     /// </summary>
     public void Save(long ordering, FleetViewState views, Dictionary<string, object?> projectors)
     {
-        _saving = Task.Run(() => SaveAsync(new ReadModelCheckpoint(ReadModelCheckpoint.CurrentBuild, ordering, DateTimeOffset.UtcNow, ReadModelCheckpoint.Write(views, projectors))));
+        _saving = Task.Run(() => SaveAsync(ordering, views, projectors));
     }
 
-    private async Task SaveAsync(ReadModelCheckpoint checkpoint)
+    /// <summary>Writes and stores one checkpoint; every failure (writing it out included) is logged, never left in the task.</summary>
+    private async Task SaveAsync(long ordering, FleetViewState views, Dictionary<string, object?> projectors)
     {
         try
         {
+            var checkpoint = new ReadModelCheckpoint(ReadModelCheckpoint.CurrentBuild, ordering, DateTimeOffset.UtcNow, ReadModelCheckpoint.Write(views, projectors));
             var reply = await Store.Ask<object>(new SaveSnapshot(new SnapshotMetadata(ReadModelCheckpoint.PersistenceId, 0, checkpoint.SavedAt.UtcDateTime), checkpoint), Timeout);
             if (reply is SaveSnapshotFailure failure)
-                logger.LogWarning(failure.Cause, "read model: checkpoint at journal offset {Ordering} not saved; the next one is tried after the next events", checkpoint.Ordering);
+                logger.LogWarning(failure.Cause, "read model: checkpoint at journal offset {Ordering} not saved; the next one is tried after the next events", ordering);
             else
-                logger.LogDebug("read model: checkpoint saved at journal offset {Ordering}", checkpoint.Ordering);
+                logger.LogDebug("read model: checkpoint saved at journal offset {Ordering}", ordering);
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
         {
-            logger.LogWarning(e, "read model: checkpoint at journal offset {Ordering} not saved in {Timeout}", checkpoint.Ordering, Timeout);
+            logger.LogWarning(e, "read model: checkpoint at journal offset {Ordering} not saved in {Timeout}", ordering, Timeout);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "read model: checkpoint at journal offset {Ordering} not saved ({Error}); the next one is tried after the next events", ordering, e.Message);
         }
     }
 }
