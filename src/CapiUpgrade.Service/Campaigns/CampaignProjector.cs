@@ -34,14 +34,10 @@ public sealed class CampaignProjector(Microsoft.Extensions.Logging.ILogger<Campa
     /// <inheritdoc />
     public void ImportState(System.Text.Json.JsonElement state, FleetView view)
     {
-        _states.Clear();
-        var states = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, CampaignState>>(state, ReadModelCheckpoint.Json) ?? [];
-        foreach (var (key, value) in states)
-        {
-            _states[key] = value;
-            // The view's copy of the state (for explanations) does not travel with the views.
+        ReadModelCheckpoint.Restore(_states, state);
+        // The view's copy of the state (for explanations) does not travel with the views.
+        foreach (var (key, value) in _states)
             view.AttachCampaignState(key, value);
-        }
     }
 
     internal static CampaignView Summarize(CampaignState s, CampaignView current) => current with

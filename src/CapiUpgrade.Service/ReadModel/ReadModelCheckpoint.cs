@@ -55,6 +55,14 @@ public sealed record ReadModelCheckpoint(string Build, long Ordering, DateTimeOf
         return (read.Views, read.Projectors);
     }
 
+    /// <summary>Replaces a projector's folded states by the ones it exported into a checkpoint (<paramref name="state"/>).</summary>
+    public static void Restore<TState>(Dictionary<string, TState> states, JsonElement state)
+    {
+        states.Clear();
+        foreach (var (key, value) in JsonSerializer.Deserialize<Dictionary<string, TState>>(state, Json) ?? [])
+            states[key] = value;
+    }
+
     /// <summary>The snapshot store's key for the checkpoint; it is saved at sequence number 0 and replaces the previous one.</summary>
     public const string PersistenceId = "read-model/checkpoint";
 

@@ -45,12 +45,7 @@ public sealed class UpgradeProjector(ServiceMetrics metrics, Microsoft.Extension
     public object? ExportState() => new Dictionary<string, ClusterUpgradeState>(_states, StringComparer.Ordinal);
 
     /// <inheritdoc />
-    public void ImportState(System.Text.Json.JsonElement state, FleetView view)
-    {
-        _states.Clear();
-        var states = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, ClusterUpgradeState>>(state, ReadModelCheckpoint.Json) ?? [];
-        foreach (var (key, value) in states) _states[key] = value;
-    }
+    public void ImportState(System.Text.Json.JsonElement state, FleetView view) => ReadModelCheckpoint.Restore(_states, state);
 
     private void Measure(string key, IClusterUpgradeEvent e)
     {
