@@ -259,18 +259,13 @@ internal static class RequestHandler
     private static async Task<JsonNode?> ReadNodeAsync(HttpContext context)
     {
         var contentType = context.Request.ContentType ?? "";
-        if (contentType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase))
-        {
-            using var buffer = new MemoryStream();
-            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
-            return ProtobufBody.Decode(buffer.ToArray());
-        }
-        if (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase) || contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase))
+        var protobuf = contentType.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase);
+        if (!protobuf && (contentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase) || contentType.Contains("cbor", StringComparison.OrdinalIgnoreCase) || contentType.Contains("yaml", StringComparison.OrdinalIgnoreCase)))
             throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json; got \"{contentType}\"");
-        // The body's UTF-8 bytes parsed once (not parsed, copied out as a string and parsed again).
+        // The body's bytes as they came, decoded once (JSON: not parsed, copied out as a string and parsed again).
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
-        return JsonNode.Parse(body.GetBuffer().AsSpan(0, (int)body.Length), NodeOptions);
+        return protobuf ? ProtobufBody.Decode(body.ToArray()) : JsonNode.Parse(body.GetBuffer().AsSpan(0, (int)body.Length), NodeOptions);
     }
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)
