@@ -12,5 +12,6 @@ public static class BenchmarkCatalog
             ["engine"] = EngineBenchmark.RunAsync,
             ["engine-worker"] = EngineWorker.RunAsync,
             ["handshake"] = HandshakeBenchmark.RunAsync,
+            ["journal-format"] = JournalFormatBenchmark.RunAsync,
         };
 }

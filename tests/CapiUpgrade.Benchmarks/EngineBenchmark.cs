@@ -217,8 +217,23 @@ public static class EngineBenchmark
         }
         else
             Console.WriteLine($"engine and simulated fleet in this process: CPU {worldCpu.TotalSeconds:F1} s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");
+        if (journalArg == "sqlite") PrintJournalFigures(journal, replaced);
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         return failed.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>What the journal holds after the run (warm-up included): rows, payload bytes, by serializer.</summary>
+    private static void PrintJournalFigures(string path, int replaced)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False;Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT identifier, count(*), sum(length(message)) FROM journal GROUP BY identifier";
+        using var reader = command.ExecuteReader();
+        var parts = new List<string>();
+        while (reader.Read())
+            parts.Add($"serializer {reader.GetInt64(0)}: {reader.GetInt64(1)} events, {reader.GetInt64(2) / (double)reader.GetInt64(1):F0} bytes each");
+        Console.WriteLine($"journal (warm-up included; {replaced} Machines measured): {string.Join("; ", parts)}");
     }
 
     private static async Task<string> NewPostgresDatabaseAsync(string server)
