@@ -89,12 +89,13 @@ public static class EnginePersistenceExtensions
     /// what `capi-upgrade run` and `capi-upgrade serve` both journal through.
     /// </summary>
     /// <remarks>
-    /// Events are not tagged. With this plugin (1.5.73) and linq2db (6.5.1) every read of the journal in tag-table
-    /// mode — an actor's recovery, a tag query — adds each row's tags through a subquery that linq2db writes as an
-    /// aggregate over the whole tag table (<c>GROUP_CONCAT(CASE WHEN t.ordering_id = row.ordering ...) FROM tags t</c>),
-    /// so every row read scanned every tag row: a restarted service folded one finished 500-cluster campaign (34,000
-    /// events, 69,500 tag rows) in 150 s of CPU. The read model reads all events in order instead
-    /// (<c>AllEvents</c>); tag rows an earlier version wrote are set aside (<see cref="SetAsideTagRows"/>).
+    /// Events are tagged for read models (<see cref="JournalTags"/>) in the journal row itself (the plugin's CSV tag
+    /// mode), not in its tag table: with this plugin (1.5.73) and linq2db (6.5.1) every read of a journal in tag-table
+    /// mode — an actor's recovery, a query — adds each row's tags through a subquery that linq2db writes as an
+    /// aggregate over the whole tag table, so every row read scanned every tag row: a restarted service folded one
+    /// finished 500-cluster campaign (34,000 events, 69,500 tag rows) in 150 s of CPU. In CSV mode a read touches the
+    /// journal table only, and a tagged batch goes in as one INSERT (tag-table mode inserts tagged rows one by one).
+    /// A journal an earlier version created without the tags column gets it at start (<see cref="AddTagColumn"/>).
     /// </remarks>
     public static AkkaConfigurationBuilder WithSqlJournal(this AkkaConfigurationBuilder builder, EnginePersistenceOptions options)
     {
@@ -125,9 +126,10 @@ public static class EnginePersistenceExtensions
         builder.WithSqlPersistence(
             connectionString: connectionString,
             providerName: providerName,
+            journalBuilder: journal => journal.AddWriteEventAdapter<JournalTagger>("capi-upgrade-tags", [typeof(IClusterUpgradeEvent), typeof(Core.Campaigns.CampaignEvent)]),
             autoInitialize: true,
-            tagStorageMode: TagMode.TagTable);
-        SetAsideTagRows(options);
+            tagStorageMode: TagMode.Csv);
+        AddTagColumn(options);
         if (sqlite && !snapshotsInJournalFile)
         {
             // After WithSqlPersistence, so that this connection string wins over the one it set.
@@ -137,11 +139,13 @@ public static class EnginePersistenceExtensions
     }
 
     /// <summary>
-    /// Renames a tag table that holds rows (written by a version that tagged events) to
-    /// <c>tags_set_aside_&lt;UTC time&gt;</c>, kept, never deleted; the plugin then creates an empty one. Every journal
-    /// read scans the tag table once per row (see <see cref="WithSqlJournal"/>): empty, that costs nothing.
+    /// A journal table an earlier version created (in the plugin's tag-table mode) has no <c>tags</c> column: it gets
+    /// one, and its upgrade and campaign events get their tags (<see cref="JournalTags.ByPersistenceId"/>), so a read
+    /// model that follows a tag also finds what was written before. Once, in one transaction; a new journal's table
+    /// is created with the column by the plugin. A tag table the earlier version filled is left as it is: nothing
+    /// reads it any more.
     /// </summary>
-    public static void SetAsideTagRows(EnginePersistenceOptions options)
+    public static void AddTagColumn(EnginePersistenceOptions options)
     {
         var (connectionString, _) = options.Resolve();
         var sqlite = options.Provider == EnginePersistenceOptions.Sqlite;
@@ -157,21 +161,43 @@ public static class EnginePersistenceExtensions
         {
             return; // the server is not up yet: the journal's own start says so (and retries); this waits for the next start
         }
-        if (!TableHasRows(connection, "tags")) return;
+        if (!TableExists(connection, "journal") || ColumnExists(connection, "journal", "tags")) return;
+        using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
-        var aside = "tags_set_aside_" + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
-        command.CommandText = $"ALTER TABLE tags RENAME TO {aside}";
+        command.Transaction = transaction;
+        command.CommandText = sqlite ? "ALTER TABLE journal ADD COLUMN tags NVarChar(100) NULL" : "ALTER TABLE journal ADD COLUMN tags text NULL";
         command.ExecuteNonQuery();
+        foreach (var (prefix, tag) in JournalTags.ByPersistenceId)
+        {
+            command.CommandText = $"UPDATE journal SET tags = ';{tag};' WHERE persistence_id LIKE '{prefix}%'";
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
     }
 
-    /// <summary>True when the table exists (in the connection's SQLite file, or PostgreSQL's current schema) and holds a row.</summary>
-    private static bool TableHasRows(System.Data.Common.DbConnection connection, string table)
+    private static bool TableExists(System.Data.Common.DbConnection connection, string table)
     {
         using var command = connection.CreateCommand();
         command.CommandText = connection is Microsoft.Data.Sqlite.SqliteConnection
             ? $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
             : $"SELECT count(*) FROM information_schema.tables WHERE table_name = '{table}' AND table_schema = current_schema()";
-        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) return false;
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    private static bool ColumnExists(System.Data.Common.DbConnection connection, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = connection is Microsoft.Data.Sqlite.SqliteConnection
+            ? $"SELECT count(*) FROM pragma_table_info('{table}') WHERE name = '{column}'"
+            : $"SELECT count(*) FROM information_schema.columns WHERE table_name = '{table}' AND column_name = '{column}' AND table_schema = current_schema()";
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+    }
+
+    /// <summary>True when the table exists (in the connection's SQLite file, or PostgreSQL's current schema) and holds a row.</summary>
+    private static bool TableHasRows(System.Data.Common.DbConnection connection, string table)
+    {
+        if (!TableExists(connection, table)) return false;
+        using var command = connection.CreateCommand();
         command.CommandText = $"SELECT EXISTS (SELECT 1 FROM {table})";
         return Convert.ToBoolean(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }

@@ -39,10 +39,8 @@ public interface IJournalProjector
 /// <see cref="ReadModelCheckpoint"/>; a start begins from it and folds only the events after it.
 /// </summary>
 /// <remarks>
-/// Not by tag: with this plugin and linq2db, every read of a tagged journal (a tag query, an actor's
-/// recovery) aggregates each row's tags with a subquery that scans the whole tag table, so reading grew
-/// with the square of the history — a restarted service took 150 s to fold one 500-cluster campaign's 34,000
-/// events. Events are no longer tagged (<see cref="Actors.Persistence.EnginePersistenceExtensions.WithSqlJournal"/>).
+/// All events in journal order, not by tag (events are tagged, <see cref="Actors.Persistence.JournalTags"/>): the
+/// views join upgrades and campaigns, so one ordered fold with one offset is what a checkpoint can record.
 /// </remarks>
 public sealed class ReadModelProjection(ReadModelCheckpointSettings checkpointSettings)
 {

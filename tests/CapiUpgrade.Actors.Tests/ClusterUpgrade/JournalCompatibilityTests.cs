@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Configuration;
-using Akka.Persistence;
 using CapiUpgrade.Actors.Persistence;
 using CapiUpgrade.Core.Upgrades;
 using Microsoft.Data.Sqlite;
@@ -38,31 +37,10 @@ public sealed class JournalCompatibilityTests : IDisposable
 
     // The old rows' lists are List<T>, as the engine builds them: Json.NET wrote each list's runtime type into the
     // row and cannot create the compiler's types behind a collection expression (this format reads any list back).
-
-    /// <summary>Recovers, reports what it recovered, then persists (and snapshots) what it is told to.</summary>
-    private sealed class Recorder : ReceivePersistentActor
-    {
-        private readonly List<object> _recovered = [];
-        public override string PersistenceId => Cluster.PersistenceId;
-
-        public Recorder()
-        {
-            Recover<SnapshotOffer>(offer => _recovered.Add(offer.Snapshot));
-            Recover<IClusterUpgradeEvent>(e => _recovered.Add(e));
-            Command<string>(s => s == "recovered", _ => Sender.Tell(_recovered.ToList()));
-            Command<IClusterUpgradeEvent>(e => { var sender = Sender; Persist(e, _ => sender.Tell("persisted")); });
-            Command<ClusterUpgradeState>(s => { SaveSnapshot(s); Sender.Tell("snapshot asked"); });
-            Command<SaveSnapshotSuccess>(_ => { });
-        }
-    }
-
     private static async Task<List<object>> RunAsync(Config config, params object[] toPersist)
     {
         using var system = ActorSystem.Create("journal-format", config);
-        var recorder = system.ActorOf(Props.Create(() => new Recorder()));
-        var recovered = await recorder.Ask<List<object>>("recovered", TimeSpan.FromSeconds(30));
-        foreach (var item in toPersist)
-            await recorder.Ask<string>(item, TimeSpan.FromSeconds(30));
+        var recovered = await JournalRecording.RecoverThenPersistAsync(system, Cluster.PersistenceId, toPersist);
         await system.Terminate();
         return recovered;
     }
@@ -77,7 +55,7 @@ public sealed class JournalCompatibilityTests : IDisposable
             new StepStarted(Cluster, "u1", UpgradeStep.AwaitReplacementReady, "cp-1", 1, At),
         };
         var state = ClusterUpgradeState.Empty(Cluster).Apply((IClusterUpgradeEvent)old[0]).Apply((IClusterUpgradeEvent)old[1]);
-        await RunAsync(SqliteJournal(), old[0], old[1], state, old[2]); // the snapshot after the first two events
+        await RunAsync(SqliteJournal(), old[0], old[1], new JournalRecorder.SnapshotOf(state), old[2]); // the snapshot after the first two events
         Assert.Equal([1L], Column("journal.db", "SELECT DISTINCT identifier FROM journal")); // written the old way
 
         var withFormat = SqliteJournal().WithFallback(EnginePersistenceExtensions.DefaultConfig);

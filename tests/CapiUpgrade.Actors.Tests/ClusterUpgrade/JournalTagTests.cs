@@ -1,0 +1,176 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using CapiUpgrade.Actors.Persistence;
+using CapiUpgrade.Core.Campaigns;
+using CapiUpgrade.Core.Upgrades;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using static CapiUpgrade.Core.Upgrades.ClusterUpgradeEvents;
+using ClusterKey = CapiUpgrade.Core.Upgrades.ClusterKey;
+
+namespace CapiUpgrade.Actors.Tests.ClusterUpgrade;
+
+/// <summary>
+/// Upgrade and campaign events are tagged for read models in their journal rows (the plugin's CSV tag mode), on
+/// SQLite and PostgreSQL, through the wiring `capi-upgrade run` and `serve` use; a journal an earlier version
+/// created without the tags column gets it, and its events their tags, at the next start.
+/// </summary>
+public sealed class JournalTagTests : IDisposable
+{
+    private static readonly ClusterKey Cluster = new("fleet", "alpha");
+    private static readonly DateTimeOffset At = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+    private readonly string _dir = Directory.CreateTempSubdirectory("capi-journal-tags-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static readonly IClusterUpgradeEvent[] UpgradeEvents =
+    [
+        new UpgradeStarted(Cluster, "u1", "v1.30.2", UpgradeOptions.Default, "cli", At),
+        new UpgradePlanned(Cluster, "u1", "v1.29.4", new List<string> { "v1.30.2" }, At),
+        new StepStarted(Cluster, "u1", UpgradeStep.Preflight, null, 0, At),
+    ];
+
+    private static readonly CampaignEvent[] CampaignEvents =
+    [
+        new CampaignEvents.WaveStarted("c1", At, 0),
+        new CampaignEvents.ClusterScheduled("c1", At, "fleet/alpha", 0),
+    ];
+
+    private async Task<EnginePersistenceOptions> JournalAsync(string provider) => provider switch
+    {
+        "sqlite" => EnginePersistenceOptions.SqliteFile(Path.Combine(_dir, "journal.db")),
+        _ => EnginePersistenceOptions.Postgres(await NewPostgresDatabaseAsync()),
+    };
+
+    /// <summary>An actor system journaling as `capi-upgrade run` and `serve` do (<see cref="EnginePersistenceExtensions.WithSqlJournal"/>).</summary>
+    private static async Task<IHost> StartAsync(EnginePersistenceOptions journal)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Services.AddAkka("journal-tags", akka => akka
+            .WithUpgradeEngineConfig(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
+            .WithUpgradeJournal(journal));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static async Task<List<object>> ByTagAsync(ActorSystem system, string tag)
+    {
+        var queries = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var envelopes = await queries.CurrentEventsByTag(tag, Offset.NoOffset()).RunWith(Sink.Seq<EventEnvelope>(), system.Materializer());
+        return envelopes.Select(e => e.Event).ToList();
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public async Task Upgrade_and_campaign_events_are_found_by_their_tags(string provider)
+    {
+        var journal = await JournalAsync(provider);
+        using var host = await StartAsync(journal);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+
+        await JournalRecording.RecoverThenPersistAsync(system, Cluster.PersistenceId, UpgradeEvents);
+        await JournalRecording.RecoverThenPersistAsync(system, "campaign/c1", CampaignEvents);
+        await JournalRecording.RecoverThenPersistAsync(system, "something-else/x", "not an event of ours");
+
+        Assert.Equal(UpgradeEvents.Select(e => e.GetType()), (await ByTagAsync(system, JournalTags.ClusterUpgrade)).Select(e => e.GetType()));
+        Assert.Equal(CampaignEvents, await ByTagAsync(system, JournalTags.Campaign));
+        Assert.Equal([";cluster-upgrade;", ";campaign;", ""], await TagsByPersistenceIdAsync(journal, [Cluster.PersistenceId, "campaign/c1", "something-else/x"]));
+        await host.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgresql")]
+    public async Task A_journal_without_the_tags_column_gets_it_and_its_events_their_tags(string provider)
+    {
+        var journal = await JournalAsync(provider);
+        // As an earlier version left it: the plugin's tag-table layout (no tags column), events untagged.
+        using (var system = ActorSystem.Create("earlier", EarlierLayout(journal)))
+        {
+            await JournalRecording.RecoverThenPersistAsync(system, Cluster.PersistenceId, UpgradeEvents[0], UpgradeEvents[1]);
+            await JournalRecording.RecoverThenPersistAsync(system, "campaign/c1", CampaignEvents[0]);
+            await system.Terminate();
+        }
+        Assert.False(await HasTagsColumnAsync(journal));
+
+        using var host = await StartAsync(journal);
+        var started = host.Services.GetRequiredService<ActorSystem>();
+        var recovered = await JournalRecording.RecoverThenPersistAsync(started, Cluster.PersistenceId, UpgradeEvents[2]);
+        await JournalRecording.RecoverThenPersistAsync(started, "campaign/c1", CampaignEvents[1]);
+
+        Assert.True(await HasTagsColumnAsync(journal));
+        Assert.Equal(2, recovered.Count); // nothing lost: both earlier events recovered
+        Assert.Equal(UpgradeEvents.Select(e => e.GetType()), (await ByTagAsync(started, JournalTags.ClusterUpgrade)).Select(e => e.GetType()));
+        Assert.Equal(CampaignEvents, await ByTagAsync(started, JournalTags.Campaign));
+        await host.StopAsync();
+    }
+
+    private static Config EarlierLayout(EnginePersistenceOptions journal)
+    {
+        var (connectionString, providerName) = journal.Resolve();
+        return ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            akka.persistence.journal.plugin = "akka.persistence.journal.sql"
+            akka.persistence.journal.sql.connection-string = "{{connectionString}}"
+            akka.persistence.journal.sql.provider-name = "{{providerName}}"
+            akka.persistence.journal.sql.auto-initialize = on
+            akka.persistence.journal.sql.tag-write-mode = TagTable
+            akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+            """).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+    }
+
+    private static async Task<bool> HasTagsColumnAsync(EnginePersistenceOptions journal) =>
+        (long)(await ScalarAsync(journal, journal.Provider == EnginePersistenceOptions.Sqlite
+            ? "SELECT count(*) FROM pragma_table_info('journal') WHERE name = 'tags'"
+            : "SELECT count(*) FROM information_schema.columns WHERE table_name = 'journal' AND column_name = 'tags'"))! > 0;
+
+    private static async Task<List<string?>> TagsByPersistenceIdAsync(EnginePersistenceOptions journal, IEnumerable<string> persistenceIds)
+    {
+        var tags = new List<string?>();
+        foreach (var id in persistenceIds)
+            tags.Add(await ScalarAsync(journal, $"SELECT DISTINCT tags FROM journal WHERE persistence_id = '{id}'") as string);
+        return tags;
+    }
+
+    private static async Task<object?> ScalarAsync(EnginePersistenceOptions journal, string sql)
+    {
+        var (connectionString, _) = journal.Resolve();
+        await using System.Data.Common.DbConnection connection = journal.Provider == EnginePersistenceOptions.Sqlite
+            ? new SqliteConnection(connectionString + ";Pooling=False")
+            : new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var value = await command.ExecuteScalarAsync();
+        return value is DBNull ? null : value;
+    }
+
+    private static async Task<string> NewPostgresDatabaseAsync()
+    {
+        var server = Environment.GetEnvironmentVariable("CAPI_TEST_POSTGRES");
+        Assert.False(string.IsNullOrWhiteSpace(server), "CAPI_TEST_POSTGRES is not set: tests/run-all.sh starts PostgreSQL and sets it (e.g. Host=127.0.0.1;Port=55432;Username=postgres)");
+        var database = "capi_tags_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = new NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+    }
+}
