@@ -100,6 +100,8 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
             // Mid-campaign: as soon as the first cluster upgrade has started, kill the service outright.
             await Until(service, async () => (await service.CliAsync("upgrade", "list", "--campaign", "june")).Out.Contains("Running"),
                 TimeSpan.FromSeconds(60), "a cluster upgrade of the campaign is running");
+            await Until(service, () => Task.FromResult(service.Output.Contains("read model: checkpoint saved at journal offset", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(30), "the read model saved a checkpoint");
             await service.KillAsync();
             await service.DisposeAsync();
             service = await ServiceProcess.StartAsync(serveArgs, environment, directory);

@@ -167,9 +167,9 @@ public static class EnginePersistenceExtensions
         command.Transaction = transaction;
         command.CommandText = sqlite ? "ALTER TABLE journal ADD COLUMN tags NVarChar(100) NULL" : "ALTER TABLE journal ADD COLUMN tags text NULL";
         command.ExecuteNonQuery();
-        foreach (var (prefix, tag) in JournalTags.ByPersistenceId)
+        foreach (var (prefix, tags) in JournalTags.ByPersistenceId)
         {
-            command.CommandText = $"UPDATE journal SET tags = ';{tag};' WHERE persistence_id LIKE '{prefix}%'";
+            command.CommandText = $"UPDATE journal SET tags = ';{string.Join(';', tags)};' WHERE persistence_id LIKE '{prefix}%'";
             command.ExecuteNonQuery();
         }
         transaction.Commit();

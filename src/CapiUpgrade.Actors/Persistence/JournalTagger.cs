@@ -7,5 +7,5 @@ public sealed class JournalTagger : IWriteEventAdapter
 {
     public string Manifest(object evt) => string.Empty;
 
-    public object ToJournal(object evt) => JournalTags.Of(evt) is { } tag ? new Tagged(evt, [tag]) : evt;
+    public object ToJournal(object evt) => JournalTags.Of(evt) is { Count: > 0 } tags ? new Tagged(evt, tags) : evt;
 }

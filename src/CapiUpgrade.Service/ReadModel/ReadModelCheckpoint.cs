@@ -133,7 +133,7 @@ internal sealed class ReadModelCheckpoints(ActorSystem system, ILogger logger)
             if (reply is SaveSnapshotFailure failure)
                 logger.LogWarning(failure.Cause, "read model: checkpoint at journal offset {Ordering} not saved; the next one is tried after the next events", ordering);
             else
-                logger.LogDebug("read model: checkpoint saved at journal offset {Ordering}", ordering);
+                logger.LogInformation("read model: checkpoint saved at journal offset {Ordering}", ordering);
         }
         catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
         {

@@ -4,6 +4,7 @@ using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using CapiUpgrade.Actors.Persistence;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -39,8 +40,10 @@ public interface IJournalProjector
 /// <see cref="ReadModelCheckpoint"/>; a start begins from it and folds only the events after it.
 /// </summary>
 /// <remarks>
-/// All events in journal order, not by tag (events are tagged, <see cref="Actors.Persistence.JournalTags"/>): the
-/// views join upgrades and campaigns, so one ordered fold with one offset is what a checkpoint can record.
+/// By the <see cref="JournalTags.Fleet"/> tag, every upgrade and campaign event in journal order: the views join
+/// upgrades and campaigns, so one ordered stream with one offset is what a checkpoint records. The tags sit in the
+/// journal row (<see cref="Actors.Persistence.EnginePersistenceExtensions.WithSqlJournal"/>): a tag query scans the
+/// journal from its offset, as reading all events would, without the plugin's tag table.
 /// </remarks>
 public sealed class ReadModelProjection(ReadModelCheckpointSettings checkpointSettings)
 {
@@ -93,7 +96,7 @@ public sealed class ReadModelProjection(ReadModelCheckpointSettings checkpointSe
                     if (await RestoreAsync(checkpoints, journal, materializer, view, projectors, logger) is { } restored)
                         offset = Offset.Sequence(restored);
                 }
-                var source = caughtUp ? journal.AllEvents(offset) : journal.CurrentAllEvents(offset);
+                var source = caughtUp ? journal.EventsByTag(JournalTags.Fleet, offset) : journal.CurrentEventsByTag(JournalTags.Fleet, offset);
                 await source.RunForeach(envelope =>
                 {
                     foreach (var projector in projectors)
@@ -166,7 +169,7 @@ public sealed class ReadModelProjection(ReadModelCheckpointSettings checkpointSe
         }
         try
         {
-            var reached = await journal.CurrentAllEvents(Offset.Sequence(checkpoint.Ordering - 1)).Take(1)
+            var reached = await journal.CurrentEventsByTag(JournalTags.Fleet, Offset.Sequence(checkpoint.Ordering - 1)).Take(1)
                 .RunWith(Sink.FirstOrDefault<EventEnvelope>(), materializer);
             if (reached?.Offset is not Sequence { } next || next.Value < checkpoint.Ordering)
             {

@@ -89,7 +89,13 @@ public sealed class JournalTagTests : IDisposable
 
         Assert.Equal(UpgradeEvents.Select(e => e.GetType()), (await ByTagAsync(system, JournalTags.ClusterUpgrade)).Select(e => e.GetType()));
         Assert.Equal(CampaignEvents, await ByTagAsync(system, JournalTags.Campaign));
-        Assert.Equal([";cluster-upgrade;", ";campaign;", ""], await TagsByPersistenceIdAsync(journal, [Cluster.PersistenceId, "campaign/c1", "something-else/x"]));
+        // The fleet's stream: both kinds, in the order they were journaled, nothing else.
+        Assert.Equal(UpgradeEvents.Select(e => e.GetType()).Concat(CampaignEvents.Select(e => e.GetType())), (await ByTagAsync(system, JournalTags.Fleet)).Select(e => e.GetType()));
+        // The row holds each tag between separators, in no particular order (the plugin keeps tags as a set).
+        var rows = await TagsByPersistenceIdAsync(journal, [Cluster.PersistenceId, "campaign/c1", "something-else/x"]);
+        Assert.Equal([";cluster-upgrade;", ";fleet;"], TagsIn(rows[0]));
+        Assert.Equal([";campaign;", ";fleet;"], TagsIn(rows[1]));
+        Assert.Equal("", rows[2]);
         await host.StopAsync();
     }
 
@@ -117,6 +123,9 @@ public sealed class JournalTagTests : IDisposable
         Assert.Equal(2, recovered.Count); // nothing lost: both earlier events recovered
         Assert.Equal(UpgradeEvents.Select(e => e.GetType()), (await ByTagAsync(started, JournalTags.ClusterUpgrade)).Select(e => e.GetType()));
         Assert.Equal(CampaignEvents, await ByTagAsync(started, JournalTags.Campaign));
+        Assert.Equal(
+            new[] { typeof(UpgradeStarted), typeof(UpgradePlanned), typeof(CampaignEvents.WaveStarted), typeof(StepStarted), typeof(CampaignEvents.ClusterScheduled) },
+            (await ByTagAsync(started, JournalTags.Fleet)).Select(e => e.GetType()));
         await host.StopAsync();
     }
 
@@ -138,6 +147,9 @@ public sealed class JournalTagTests : IDisposable
         (long)(await ScalarAsync(journal, journal.Provider == EnginePersistenceOptions.Sqlite
             ? "SELECT count(*) FROM pragma_table_info('journal') WHERE name = 'tags'"
             : "SELECT count(*) FROM information_schema.columns WHERE table_name = 'journal' AND column_name = 'tags'"))! > 0;
+
+    private static IEnumerable<string> TagsIn(string? row) =>
+        (row ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).Select(t => $";{t};");
 
     private static async Task<List<string?>> TagsByPersistenceIdAsync(EnginePersistenceOptions journal, IEnumerable<string> persistenceIds)
     {
