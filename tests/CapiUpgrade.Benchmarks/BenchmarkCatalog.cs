@@ -13,5 +13,6 @@ public static class BenchmarkCatalog
             ["engine-worker"] = EngineWorker.RunAsync,
             ["handshake"] = HandshakeBenchmark.RunAsync,
             ["journal-format"] = JournalFormatBenchmark.RunAsync,
+            ["etcd-health"] = EtcdHealthBenchmark.RunAsync,
         };
 }
