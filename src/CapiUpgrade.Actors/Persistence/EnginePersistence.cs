@@ -162,17 +162,29 @@ public static class EnginePersistenceExtensions
             return; // the server is not up yet: the journal's own start says so (and retries); this waits for the next start
         }
         if (!TableExists(connection, "journal") || ColumnExists(connection, "journal", "tags")) return;
-        using var transaction = connection.BeginTransaction();
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sqlite ? "ALTER TABLE journal ADD COLUMN tags NVarChar(100) NULL" : "ALTER TABLE journal ADD COLUMN tags text NULL";
-        command.ExecuteNonQuery();
-        foreach (var (prefix, tags) in JournalTags.ByPersistenceId)
+        string[] statements =
+        [
+            sqlite ? "ALTER TABLE journal ADD COLUMN tags NVarChar(100) NULL" : "ALTER TABLE journal ADD COLUMN tags text NULL",
+            .. JournalTags.ByPersistenceId.Select(p => $"UPDATE journal SET tags = ';{string.Join(';', p.Tags)};' WHERE persistence_id LIKE '{p.PersistenceIdPrefix}%'"),
+        ];
+        try
         {
-            command.CommandText = $"UPDATE journal SET tags = ';{string.Join(';', tags)};' WHERE persistence_id LIKE '{prefix}%'";
-            command.ExecuteNonQuery();
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            foreach (var statement in statements)
+            {
+                command.CommandText = statement;
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
         }
-        transaction.Commit();
+        catch (System.Data.Common.DbException e)
+        {
+            throw new InvalidOperationException(
+                $"the journal table 'journal' ({(sqlite ? options.SqlitePath : "PostgreSQL")}) was created by an earlier capi-upgrade without the tags column, and adding it failed: {e.Message}. "
+                + $"Nothing was changed. Start once as the table's owner (the database user that created it), or run these statements in one transaction as that user and start again: {string.Join("; ", statements)};", e);
+        }
     }
 
     private static bool TableExists(System.Data.Common.DbConnection connection, string table)

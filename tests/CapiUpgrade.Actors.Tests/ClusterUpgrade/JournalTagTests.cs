@@ -129,6 +129,33 @@ public sealed class JournalTagTests : IDisposable
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task A_journal_user_who_may_not_add_the_column_gets_a_clear_error_and_nothing_changes()
+    {
+        var owner = await JournalAsync("postgresql");
+        using (var system = ActorSystem.Create("earlier", EarlierLayout(owner)))
+        {
+            await JournalRecording.RecoverThenPersistAsync(system, Cluster.PersistenceId, UpgradeEvents[0]);
+            await system.Terminate();
+        }
+        // A user that may read and write the journal but does not own its table.
+        var role = "capi_writer_" + Guid.NewGuid().ToString("N")[..8];
+        await ScalarAsync(owner, $"CREATE ROLE {role} LOGIN; GRANT ALL ON TABLE journal TO {role}; SELECT 1");
+        var writer = EnginePersistenceOptions.Postgres(new NpgsqlConnectionStringBuilder(owner.PostgreSqlConnectionString) { Username = role }.ConnectionString);
+
+        var error = Assert.Throws<InvalidOperationException>(() => EnginePersistenceExtensions.AddTagColumn(writer));
+
+        Assert.Contains("created by an earlier capi-upgrade without the tags column", error.Message);
+        Assert.Contains("Nothing was changed", error.Message);
+        Assert.Contains("ALTER TABLE journal ADD COLUMN tags text NULL", error.Message);
+        Assert.Contains("UPDATE journal SET tags = ';cluster-upgrade;fleet;' WHERE persistence_id LIKE 'cluster-upgrade/%'", error.Message);
+        Assert.False(await HasTagsColumnAsync(owner));
+        Assert.Equal(1L, await ScalarAsync(owner, "SELECT count(*) FROM journal"));
+
+        EnginePersistenceExtensions.AddTagColumn(owner); // the owner can: the next start goes on
+        Assert.True(await HasTagsColumnAsync(owner));
+    }
+
     private static Config EarlierLayout(EnginePersistenceOptions journal)
     {
         var (connectionString, providerName) = journal.Resolve();
