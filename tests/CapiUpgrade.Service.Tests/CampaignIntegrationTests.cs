@@ -85,7 +85,7 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
         string[] serveArgs = ["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", .. journalArgs];
         // The read model saves a checkpoint after every event it can: the service restarted after the kill begins
         // from the last one (campaign and upgrade states included) and every view below is folded on top of it.
-        var environment = new Dictionary<string, string> { ["CAPI_UPGRADE_HOCON"] = "capi-upgrade.service.read-model { checkpoint-every = 1, checkpoint-interval = 0s }" };
+        var environment = new Dictionary<string, string> { ["CAPI_UPGRADE_HOCON"] = "capi-upgrade.service.read-model { checkpoint-every = 1, checkpoint-interval = 0s }\ncapi-upgrade.service.campaigns.snapshot-every = 2" };
 
         var service = await ServiceProcess.StartAsync(serveArgs, environment, directory);
         try
@@ -107,6 +107,11 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
             service = await ServiceProcess.StartAsync(serveArgs, environment, directory);
             await Until(service, () => Task.FromResult(service.Output.Contains("read model: caught up", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(60), "the restarted read model catches up");
+            // The campaign snapshots its state every 2 events here: the restarted one starts from its last snapshot.
+            await Until(service, () => Task.FromResult(service.Output.Contains("campaign june: recovered", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(60), "the campaign recovers");
+            Assert.True(service.Output.Contains("from its snapshot at event", StringComparison.Ordinal),
+                "the restarted campaign did not begin from a snapshot: " + string.Join("\n", service.Output.Split('\n').Where(l => l.Contains("campaign june", StringComparison.Ordinal))));
             Assert.True(service.Output.Contains("read model: restored from its checkpoint at journal offset", StringComparison.Ordinal),
                 "the restarted read model did not begin from a checkpoint: " + string.Join("\n", service.Output.Split('\n').Where(l => l.Contains("read model", StringComparison.Ordinal))));
 

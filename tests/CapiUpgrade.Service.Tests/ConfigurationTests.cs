@@ -19,6 +19,21 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void Campaign_settings_come_from_the_embedded_defaults_and_a_snapshot_interval_below_one_is_refused_naming_the_key()
+    {
+        var defaults = CapiUpgrade.Service.Campaigns.CampaignSettings.FromConfig(ServiceOptions.Resolve(new ServiceOptions.Flags(), _ => null).Hocon);
+        Assert.Equal(100, defaults.SnapshotEvery);
+        Assert.Equal(TimeSpan.FromSeconds(2), defaults.TickInterval);
+        Assert.Equal(TimeSpan.FromMinutes(2), defaults.PassivateFinishedAfter);
+
+        var env = new Dictionary<string, string> { [ServiceConfiguration.HoconEnvironmentVariable] = "capi-upgrade.service.campaigns.snapshot-every = 0" };
+        var zero = ServiceOptions.Resolve(new ServiceOptions.Flags(), k => env.GetValueOrDefault(k)).Hocon;
+        var error = Assert.Throws<ArgumentException>(() => CapiUpgrade.Service.Campaigns.CampaignSettings.FromConfig(zero));
+        Assert.Contains("capi-upgrade.service.campaigns.snapshot-every is 0", error.Message);
+        Assert.Contains("set it to 1 or more", error.Message);
+    }
+
+    [Fact]
     public void Environment_overrides_the_file_which_overrides_the_defaults_and_flags_override_all()
     {
         var file = Path.GetTempFileName();

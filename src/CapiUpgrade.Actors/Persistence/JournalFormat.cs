@@ -56,6 +56,7 @@ public static class JournalFormat
         (typeof(CampaignEvents.Resumed), "campaign.resumed"),
         (typeof(CampaignEvents.Aborted), "campaign.aborted"),
         (typeof(CampaignEvents.Completed), "campaign.completed"),
+        (typeof(CampaignState), "campaign.state"),
     ];
 
     private static readonly FrozenDictionary<Type, string> NameByType = Entries.ToFrozenDictionary(e => e.Type, e => e.Name);

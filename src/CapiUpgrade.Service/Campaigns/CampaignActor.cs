@@ -20,7 +20,8 @@ namespace CapiUpgrade.Service.Campaigns;
 /// ClusterUpgradeActor, idempotent with a derived upgrade id), abort in-flight upgrades on abort, and
 /// watch the upgrades it started (progress subscription, plus a status poll on every tick) to feed
 /// their outcome back as commands. A periodic tick ends soaks, opens maintenance windows and times out
-/// overdue clusters. After recovery every scheduled or running cluster is re-driven.
+/// overdue clusters. After recovery every scheduled or running cluster is re-driven. A snapshot of the state is
+/// saved every <see cref="CampaignSettings.SnapshotEvery"/> events (older ones deleted), so a recovery replays at most that many.
 /// </summary>
 public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
 {
@@ -34,8 +35,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
     private const string TickTimer = "tick";
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _upgrades;
-    private readonly TimeSpan _tickInterval;
-    private readonly UpgradeOptions _upgradeOptions;
+    private readonly CampaignSettings _settings;
     private CampaignState _state;
     private readonly HashSet<string> _subscribed = new(StringComparer.Ordinal);
     private readonly HashSet<string> _handingOver = new(StringComparer.Ordinal);
@@ -44,27 +44,38 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
-    private readonly TimeSpan? _passivateFinishedAfter;
+    /// <summary>The sequence number of the snapshot this incarnation recovered from (null: none), for the recovery's log line.</summary>
+    private long? _recoveredFromSnapshot;
 
-    public static Props Props(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions, TimeSpan? passivateFinishedAfter = null) =>
-        Akka.Actor.Props.Create(() => new CampaignActor(campaignId, upgrades, tickInterval, upgradeOptions, passivateFinishedAfter));
+    public static Props Props(string campaignId, IActorRef upgrades, CampaignSettings settings) =>
+        Akka.Actor.Props.Create(() => new CampaignActor(campaignId, upgrades, settings));
 
-    public CampaignActor(string campaignId, IActorRef upgrades, TimeSpan tickInterval, UpgradeOptions upgradeOptions, TimeSpan? passivateFinishedAfter = null)
+    public CampaignActor(string campaignId, IActorRef upgrades, CampaignSettings settings)
     {
-        _passivateFinishedAfter = passivateFinishedAfter;
-        _upgradeOptions = upgradeOptions;
+        _settings = settings;
         PersistenceId = CampaignPersistence.PersistencePrefix + campaignId;
         _upgrades = upgrades;
-        _tickInterval = tickInterval;
         _state = CampaignState.Initial(campaignId);
 
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is not CampaignState snapshot) return;
+            _state = snapshot;
+            _recoveredFromSnapshot = offer.Metadata.SequenceNr;
+        });
         Recover<CampaignEvent>(e => _state = CampaignStateMachine.Apply(_state, e));
         Recover<RecoveryCompleted>(_ =>
         {
             if (_state.Status != CampaignStatus.NotStarted && !_state.IsFinished)
-                _log.Info("campaign {0}: recovered {1}; re-driving {2} in-flight cluster(s)", _state.CampaignId, _state.Status, _state.InFlight.Count());
+                _log.Info("campaign {0}: recovered {1}{2}; re-driving {3} in-flight cluster(s)", _state.CampaignId, _state.Status,
+                    _recoveredFromSnapshot is { } at ? $" from its snapshot at event {at} and {LastSequenceNr - at} event(s) after it" : "",
+                    _state.InFlight.Count());
             AfterChange();
         });
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning("campaign {0}: snapshot at event {1} failed: {2}", _state.CampaignId, f.Metadata.SequenceNr, f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
 
         Command<CampaignProtocol.StartCampaign>(c => Handle(new C.Start(c.Plan, c.By, Now), $"campaign {campaignId} started"));
         Command<CampaignProtocol.PauseCampaign>(c => Handle(new C.Pause(c.By, c.Reason, Now), $"campaign {campaignId} paused"));
@@ -117,6 +128,8 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         PersistAll(decision.Events, e =>
         {
             _state = CampaignStateMachine.Apply(_state, e);
+            if (LastSequenceNr % _settings.SnapshotEvery == 0)
+                SaveSnapshot(_state);
             if (e is E.Paused { Automatic: true } paused)
                 _log.Warning("campaign {0} paused automatically: {1}", _state.CampaignId, paused.Reason);
             if (--remaining > 0) return;
@@ -129,7 +142,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
     /// <summary>Hand scheduled clusters to their upgrade actors, watch the running ones, keep the tick going.</summary>
     private void AfterChange()
     {
-        if (_passivateFinishedAfter is { } idle)
+        if (_settings.PassivateFinishedAfter is { } idle)
             Context.SetReceiveTimeout(IsIdleAndDone ? idle : null);
         if (_state.Status == CampaignStatus.NotStarted) return;
         foreach (var c in _state.Clusters.Values)
@@ -140,7 +153,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         if (_state.IsFinished && !_state.InFlight.Any())
             Timers.Cancel(TickTimer);
         else if (!Timers.IsTimerActive(TickTimer))
-            Timers.StartPeriodicTimer(TickTimer, Tick.Instance, _tickInterval);
+            Timers.StartPeriodicTimer(TickTimer, Tick.Instance, _settings.TickInterval);
     }
 
     private string UpgradeIdFor(string cluster)
@@ -154,7 +167,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
         if (!_handingOver.Add(cluster)) return;
         var upgradeId = UpgradeIdFor(cluster);
         var start = new ClusterUpgradeCommands.StartUpgrade(UpgradeKey.Parse(cluster), upgradeId, _state.TargetVersion!, // The planner excluded 1-node control planes unless the spec accepted the risk (allowSingleNodeControlPlane).
-            _upgradeOptions with { AllowSingleNode = true },
+            _settings.UpgradeOptions with { AllowSingleNode = true },
             UpgradeProjector.CampaignRequesterPrefix + _state.CampaignId);
         _upgrades.Ask<object>(start, TimeSpan.FromSeconds(30))
             .ContinueWith(t => (object)new UpgradeHandedOver(cluster, upgradeId, t.IsCompletedSuccessfully ? t.Result : (object)(t.Exception?.GetBaseException().Message ?? "timed out")))

@@ -17,11 +17,9 @@ public static class CampaignSharding
 {
     public const string TypeName = "campaign";
 
-    /// <param name="passivateFinishedAfter">How long a finished campaign's actor stays without a message before it leaves memory (null: never).</param>
-    public static AkkaConfigurationBuilder WithCampaignShards(this AkkaConfigurationBuilder akka, TimeSpan tickInterval, Core.Upgrades.UpgradeOptions upgradeOptions, int shardCount,
-        TimeSpan? passivateFinishedAfter = null) =>
+    public static AkkaConfigurationBuilder WithCampaignShards(this AkkaConfigurationBuilder akka, CampaignSettings settings, int shardCount) =>
         akka.WithShardRegion<CampaignRegion>(TypeName,
-            (system, registry) => campaignId => CampaignActor.Props(campaignId, registry.Get<ClusterUpgradeRegion>(), tickInterval, upgradeOptions, passivateFinishedAfter),
+            (system, registry) => campaignId => CampaignActor.Props(campaignId, registry.Get<ClusterUpgradeRegion>(), settings),
             new CampaignMessageExtractor(shardCount),
             ClusterUpgradeSharding.Options());
 }

@@ -190,8 +190,7 @@ public static class ServiceAkkaWiring
             .WithClusterUpgradeShards(services.GetRequiredService<IStepExecutorFactory>(),
                 EngineSettings.FromConfig(options.Hocon) with { PassivateFinishedAfter = settings.GetTimeSpan("upgrades.passivate-finished-after", TimeSpan.FromMinutes(2)) },
                 settings.GetInt("cluster.shard-count", 50))
-            .WithCampaignShards(settings.GetTimeSpan("campaigns.tick-interval", TimeSpan.FromSeconds(2)), EngineSettings.DefaultOptions(options.Hocon), settings.GetInt("cluster.shard-count", 50),
-                settings.GetTimeSpan("campaigns.passivate-finished-after", TimeSpan.FromMinutes(2)))
+            .WithCampaignShards(CampaignSettings.FromConfig(options.Hocon), settings.GetInt("cluster.shard-count", 50))
             .AddStartup((system, _) =>
             {
                 // A single node is a cluster of one: with no seed nodes configured it joins itself.

@@ -36,10 +36,7 @@ public class SerializationTests() : TestKit(EnginePersistenceExtensions.DefaultC
         yield return new UpgradeSucceeded(Cluster, "u1", "v1.31.0", 3, At);
         yield return new UpgradeAborted(Cluster, "u1", 1, At);
         yield return SomeState();
-        yield return new CampaignEvents.Started("c1", At, "ops", "v1.31.0", 2, TimeSpan.FromMinutes(45),
-            [new CampaignEvents.WaveDefinition(0, "canary", ["fleet/a", "east/fleet/b"], 1, TimeSpan.FromMinutes(10), true)],
-            [new CampaignEvents.ClusterWindow("fleet/a", "Sat 02:00-06:00 UTC"), new CampaignEvents.ClusterWindow("east/fleet/b", null)],
-            [new CampaignEvents.ExcludedCluster("fleet/c", "AlreadyAtTarget", "at v1.31.0")]);
+        yield return CampaignStarted;
         yield return new CampaignEvents.WaveApprovalRequested("c1", At, 1);
         yield return new CampaignEvents.WaveApproved("c1", At, 1, "ops");
         yield return new CampaignEvents.WaveStarted("c1", At, 1);
@@ -56,7 +53,24 @@ public class SerializationTests() : TestKit(EnginePersistenceExtensions.DefaultC
         yield return new CampaignEvents.Resumed("c1", At, "ops", 3);
         yield return new CampaignEvents.Aborted("c1", At, "ops", "change freeze");
         yield return new CampaignEvents.Completed("c1", At);
+        yield return SomeCampaignState();
     }
+
+    private static readonly CampaignEvents.Started CampaignStarted = new("c1", At, "ops", "v1.31.0", 2, TimeSpan.FromMinutes(45),
+        [new CampaignEvents.WaveDefinition(0, "canary", ["fleet/a", "east/fleet/b"], 1, TimeSpan.FromMinutes(10), true)],
+        [new CampaignEvents.ClusterWindow("fleet/a", "Sat 02:00-06:00 UTC"), new CampaignEvents.ClusterWindow("east/fleet/b", null)],
+        [new CampaignEvents.ExcludedCluster("fleet/c", "AlreadyAtTarget", "at v1.31.0")]);
+
+    /// <summary>A campaign mid-wave, as its actor snapshots it: one cluster running, one scheduled, one excluded.</summary>
+    private static CampaignState SomeCampaignState() =>
+        new CampaignEvent[]
+        {
+            CampaignStarted,
+            new CampaignEvents.WaveStarted("c1", At, 0),
+            new CampaignEvents.ClusterScheduled("c1", At, "fleet/a", 0),
+            new CampaignEvents.ClusterUpgradeStarted("c1", At, "fleet/a", "u1"),
+            new CampaignEvents.ClusterScheduled("c1", At, "east/fleet/b", 0),
+        }.Aggregate(CampaignState.Initial("c1"), CampaignStateMachine.Apply);
 
     private static ClusterUpgradeState SomeState() =>
         ClusterUpgradeState.Empty(Cluster)
@@ -118,6 +132,14 @@ public class SerializationTests() : TestKit(EnginePersistenceExtensions.DefaultC
         Assert.Equal(TimeSpan.FromMinutes(3), started.Options.MachineTimeout);
         Assert.True(started.Options.AllowSingleNode);
         Assert.Equal("[]", started.Options.BootstrapPatch);
+
+        var campaign = SomeCampaignState();
+        var campaignBack = (CampaignState)RoundTrip(campaign);
+        Assert.Equal(campaign.Clusters.OrderBy(c => c.Key), campaignBack.Clusters.OrderBy(c => c.Key));
+        Assert.Equal(ClusterStatus.Running, campaignBack.Clusters["fleet/a"].Status);
+        Assert.Equal(campaign.Waves[0] with { Clusters = [] }, campaignBack.Waves[0] with { Clusters = [] });
+        Assert.Equal(campaign.Waves[0].Clusters, campaignBack.Waves[0].Clusters);
+        Assert.Equal(campaign.InFlight.Count(), campaignBack.InFlight.Count());
 
         var state = SomeState();
         var back = (ClusterUpgradeState)RoundTrip(state);
