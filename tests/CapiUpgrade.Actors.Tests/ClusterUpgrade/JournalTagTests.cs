@@ -143,7 +143,16 @@ public sealed class JournalTagTests : IDisposable
         await ScalarAsync(owner, $"CREATE ROLE {role} LOGIN; GRANT ALL ON TABLE journal TO {role}; SELECT 1");
         var writer = EnginePersistenceOptions.Postgres(new NpgsqlConnectionStringBuilder(owner.PostgreSqlConnectionString) { Username = role }.ConnectionString);
 
-        var error = Assert.Throws<InvalidOperationException>(() => EnginePersistenceExtensions.AddTagColumn(writer));
+        InvalidOperationException error;
+        try
+        {
+            error = Assert.Throws<InvalidOperationException>(() => EnginePersistenceExtensions.AddTagColumn(writer));
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await ScalarAsync(owner, $"DROP OWNED BY {role}; DROP ROLE {role}; SELECT 1"); // roles outlive the test's database
+        }
 
         Assert.Contains("created by an earlier capi-upgrade without the tags column", error.Message);
         Assert.Contains("Nothing was changed", error.Message);
