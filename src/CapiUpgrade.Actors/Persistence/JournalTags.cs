@@ -31,5 +31,5 @@ public static class JournalTags
 
     /// <summary>The persistence id prefix whose events carry <paramref name="Tags"/> (for tagging rows an earlier version left untagged).</summary>
     internal static IReadOnlyList<(string PersistenceIdPrefix, IReadOnlyList<string> Tags)> ByPersistenceId { get; } =
-        [("cluster-upgrade/", UpgradeTags), ("campaign/", CampaignTags)];
+        [(Core.Upgrades.ClusterKey.PersistenceIdPrefix, UpgradeTags), (CampaignEvents.PersistenceIdPrefix, CampaignTags)];
 }

@@ -6,6 +6,9 @@ public abstract record CampaignEvent(string CampaignId, DateTimeOffset At);
 /// <summary>The campaign's journal entries. Apply them with <see cref="CampaignStateMachine.Apply(CampaignState, CampaignEvent)"/>.</summary>
 public static class CampaignEvents
 {
+    /// <summary>What every campaign's journal stream is named by: <c>campaign/</c> and the campaign's name.</summary>
+    public const string PersistenceIdPrefix = "campaign/";
+
     public sealed record WaveDefinition(int Index, string Name, IReadOnlyList<string> Clusters, int MaxConcurrent, TimeSpan Soak, bool RequiresApproval);
 
     /// <summary>A cluster's maintenance window in <see cref="MaintenanceWindow"/> text form (null: always open).</summary>

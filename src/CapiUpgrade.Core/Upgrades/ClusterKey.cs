@@ -11,7 +11,10 @@ public sealed record ClusterKey(string Namespace, string Name, string? Managemen
 
     public string EntityId => IsDefaultManagement ? $"{Namespace}/{Name}" : $"{Management}/{Namespace}/{Name}";
 
-    public string PersistenceId => "cluster-upgrade/" + EntityId;
+    /// <summary>What every cluster's upgrade journal stream is named by: <c>cluster-upgrade/</c> and the entity id.</summary>
+    public const string PersistenceIdPrefix = "cluster-upgrade/";
+
+    public string PersistenceId => PersistenceIdPrefix + EntityId;
 
     public bool IsDefaultManagement => string.IsNullOrEmpty(Management) || Management == DefaultManagement;
 

@@ -53,7 +53,7 @@ public sealed class CampaignActor : ReceivePersistentActor, IWithTimers
     public CampaignActor(string campaignId, IActorRef upgrades, CampaignSettings settings)
     {
         _settings = settings;
-        PersistenceId = CampaignPersistence.PersistencePrefix + campaignId;
+        PersistenceId = E.PersistenceIdPrefix + campaignId;
         _upgrades = upgrades;
         _state = CampaignState.Initial(campaignId);
 

@@ -27,8 +27,3 @@ public static class CampaignReplies
     public sealed record Rejected(string CampaignId, string Reason);
     public sealed record Current(CampaignState State);
 }
-
-public static class CampaignPersistence
-{
-    public const string PersistencePrefix = "campaign/";
-}

@@ -32,7 +32,7 @@ public interface IJournalProjector
 }
 
 /// <summary>
-/// Feeds the read model from the journal in its order (Akka.Persistence.Sql.Query's all-events query): first
+/// Feeds the read model from the journal in its order (Akka.Persistence.Sql.Query's events-by-tag query): first
 /// every stored event (so a restarted service answers with the full history), then live events, each to every
 /// projector. A broken query restarts from the last offset it folded. Every
 /// <see cref="ReadModelCheckpointSettings.EveryEvents"/> events (at most once per
