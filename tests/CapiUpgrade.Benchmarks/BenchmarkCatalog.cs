@@ -11,6 +11,7 @@ public static class BenchmarkCatalog
             ["fleet"] = FleetBenchmark.RunAsync,
             ["engine"] = EngineBenchmark.RunAsync,
             ["engine-worker"] = EngineWorker.RunAsync,
+            ["engine-canary"] = CanaryWorker.RunAsync,
             ["handshake"] = HandshakeBenchmark.RunAsync,
             ["journal-format"] = JournalFormatBenchmark.RunAsync,
             ["etcd-health"] = EtcdHealthBenchmark.RunAsync,

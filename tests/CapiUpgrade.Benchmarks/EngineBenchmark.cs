@@ -11,14 +11,16 @@ using ClusterKey = CapiUpgrade.Core.Upgrades.ClusterKey;
 namespace CapiUpgrade.Benchmarks;
 
 /// <summary>
-/// `engine [--clusters 200] [--nodes 3] [--etcd simulated|real] [--provision-delay-ms 0] [--jitter-percent 0] [--engine process|in-process] [--warmup 10] [--journal sqlite|postgresql=CONNECTION] [--csv FILE]`:
+/// `engine [--clusters 200] [--nodes 3] [--etcd simulated|real] [--provision-delay-ms 0] [--jitter-percent 0] [--engine process|in-process] [--warmup 10] [--journal sqlite|postgresql=CONNECTION] [--csv FILE] [--canary]`:
 /// upgrades every cluster of a simulated fleet concurrently in one engine (by default in a child process of its
 /// own, as in production, where the engine shares neither its thread pool nor its CPU time accounting with the
 /// API servers and etcd it drives; the two still share this machine's cores) and prints wall time, Machines replaced per second, API
 /// requests per replaced Machine (all requests the simulated API servers served, the simulated CAPI
 /// controllers' included), reaction latency from a replacement's Node turning Ready (the instant the workload API
 /// server commits its Ready status) to the engine's DELETE of the old Machine applied by the management API server
-/// (the instant it commits the deletionTimestamp) p50/p99 with its parts, and peak memory.
+/// (the instant it commits the deletionTimestamp) p50/p99 with its parts, and peak memory. With --canary, a third
+/// process does the least a reaction must do beside the engine (<see cref="CanaryWorker"/>): the floor this machine
+/// and fleet put under any reaction while the engine runs.
 /// </summary>
 public static class EngineBenchmark
 {
@@ -41,13 +43,15 @@ public static class EngineBenchmark
             Console.Error.WriteLine($"--engine {engineMode}: use process (the engine in a child process, the default) or in-process");
             return 2;
         }
+        // A cluster nobody upgrades, for the canary (see CanaryWorker), the fleet's last.
+        var withCanary = args.Contains("--canary");
         var dir = Path.Combine(Path.GetTempPath(), "capi-upgrade-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(dir);
 
         var startup = Stopwatch.StartNew();
         await using var fleet = await SimulatedFleet.StartAsync(new SimulatedFleetOptions
         {
-            Clusters = warmupClusters + clusters, ControlPlaneReplicas = nodes, Etcd = etcd == "real" ? FleetEtcd.Real : FleetEtcd.Simulated,
+            Clusters = warmupClusters + clusters + (withCanary ? 1 : 0), ControlPlaneReplicas = nodes, Etcd = etcd == "real" ? FleetEtcd.Real : FleetEtcd.Simulated,
             ProvisionDelay = TimeSpan.FromMilliseconds(delayMs), Jitter = jitterPercent / 100.0, RandomSeed = 1, Keys = RsaKeySource.Pooled(16),
         });
         Console.WriteLine($"fleet: {clusters} clusters (+ {warmupClusters} to warm the engine up, not counted) × {nodes} control-plane nodes, etcd {fleet.EtcdMode}, provision delay {delayMs} ms ± {jitterPercent}%, engine {(engineMode == "process" ? "in its own process" : "in this process")}, started in {startup.Elapsed.TotalSeconds:F1} s");
@@ -67,7 +71,7 @@ public static class EngineBenchmark
             TimeWorkloadCommits(c, nodeReadyAt, podsReadyAt);
         TimeMachineCommits(fleet.Management, nodeRefAt, deletionAt);
 
-        var servers = fleet.Clusters.Select(c => c.ApiServer.Requests).Prepend(fleet.Management.Requests).ToList();
+        var servers = fleet.Clusters.Take(warmupClusters + clusters).Select(c => c.ApiServer.Requests).Prepend(fleet.Management.Requests).ToList();
         // The journal: a SQLite file (the default) or, with --journal postgresql=CONNECTION (a server, e.g.
         // Host=127.0.0.1;Port=55432;Username=postgres as tests/run-all.sh starts it), a new database on it.
         var journalArg = args.SkipWhile(a => a != "--journal").Skip(1).FirstOrDefault() ?? "sqlite";
@@ -84,10 +88,12 @@ public static class EngineBenchmark
             Console.Error.WriteLine($"--journal {journalArg}: use sqlite (a file, the default) or postgresql=CONNECTION (a server to create the benchmark's database on)");
             return 2;
         }
-        var keys = fleet.Clusters.Select(c => new ClusterKey(c.Namespace, c.Name)).ToList();
+        var keys = fleet.Clusters.Take(warmupClusters + clusters).Select(c => new ClusterKey(c.Namespace, c.Name)).ToList();
+        using var canary = withCanary ? CanaryWorker.Running.Start(kubeconfig, new ClusterKey(fleet.Clusters[^1].Namespace, fleet.Clusters[^1].Name)) : null;
         var (warmupKeys, measuredKeys) = (keys[..warmupClusters], keys[warmupClusters..]);
         var child = new EngineWorker.ChildFigures();
         var worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine = MachineCpu.Now();
         var worldGc = GcFigures.Now();
         using var stalls = StallLog.StartIfAsked("fleet");
         var wall = Stopwatch.StartNew();
@@ -117,9 +123,11 @@ public static class EngineBenchmark
                 foreach (var counter in servers) counter.Reset();
                 fleet.EtcdServer?.Rpcs.Clear();
                 worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
+                machine = MachineCpu.Now();
                 worldGc = GcFigures.Now();
                 wall.Restart();
                 Console.WriteLine($"  engine warmed up ({warmupClusters} clusters upgraded); measuring");
+                if (canary is not null) await canary.MeasureAsync();
                 continue;
             }
             latest[p.Cluster] = p;
@@ -142,6 +150,8 @@ public static class EngineBenchmark
             if (p.Done) finished[p.Cluster] = p;
         }
         wall.Stop();
+        var machineBusy = MachineCpu.Now().BusyShareSince(machine);
+        if (canary is not null) await canary.StopAndReportAsync();
         foreach (var server in fleet.Clusters.Select(c => c.ApiServer).Prepend(fleet.Management)) server.Store.OnCommit = null;
 
         // Reaction as the issue defines it: the replacement's Node turning Ready → the engine's DELETE of the old
@@ -189,7 +199,8 @@ public static class EngineBenchmark
         double P(double q) => Pct(reactions, q);
         Console.WriteLine($"upgrades: {finished.Count - failed.Count} succeeded, {failed.Count} not ({string.Join("; ", failed.Take(3).Select(f => f.Cluster + ": " + f.Phase + " " + f.PauseReason))})");
         Console.WriteLine($"wall time: {wall.Elapsed.TotalSeconds:F1} s for {replaced} Machines replaced = {replaced / wall.Elapsed.TotalSeconds:F1} Machines/s");
-        Console.WriteLine($"API requests per replaced Machine, the engine's (User-Agent {KubernetesClients.UserAgentProduct}): {(double)engineRequests / Math.Max(1, replaced):F1} ({engineRequests} requests)");
+        var canaryNote = withCanary ? " (the canary's included: it is the engine's code)" : "";
+        Console.WriteLine($"API requests per replaced Machine, the engine's (User-Agent {KubernetesClients.UserAgentProduct}){canaryNote}: {(double)engineRequests / Math.Max(1, replaced):F1} ({engineRequests} requests)");
         Console.WriteLine($"  by verb and resource: {string.Join(", ", engineDetail.Select(p => $"{p.Key.Verb} {p.Key.Resource} {(double)p.Count / Math.Max(1, replaced):F1}"))}");
         Console.WriteLine($"API requests per replaced Machine, all clients (simulated CAPI controllers included): {(double)requests / Math.Max(1, replaced):F1} ({requests} requests)");
         var otherDetail = servers.SelectMany(c => c.Agents().Keys.Where(a => a != KubernetesClients.UserAgentProduct).SelectMany(a => c.SnapshotOf(a).Select(p => (Key: $"{a} {p.Key.Verb} {p.Key.Resource}", p.Value))))
@@ -200,7 +211,7 @@ public static class EngineBenchmark
             // The engine's client certificate is minted with EtcdClientCertificate's default common name.
             var engineCaller = "CN=" + Kubernetes.Certificates.EtcdClientCertificate.DefaultCommonName;
             var engineRpcs = etcdServer.Rpcs.Where(r => r.Key.Caller == engineCaller).OrderByDescending(r => r.Value).ToList();
-            Console.WriteLine($"etcd RPCs per replaced Machine, the engine's: {(double)engineRpcs.Sum(r => r.Value) / Math.Max(1, replaced):F1} ({string.Join(", ", engineRpcs.Select(r => $"{r.Key.Method} {(double)r.Value / Math.Max(1, replaced):F1}"))}); "
+            Console.WriteLine($"etcd RPCs per replaced Machine, the engine's{canaryNote}: {(double)engineRpcs.Sum(r => r.Value) / Math.Max(1, replaced):F1} ({string.Join(", ", engineRpcs.Select(r => $"{r.Key.Method} {(double)r.Value / Math.Max(1, replaced):F1}"))}); "
                               + $"the simulated kubeadm's: {(double)etcdServer.Rpcs.Where(r => r.Key.Caller != engineCaller).Sum(r => r.Value) / Math.Max(1, replaced):F1}");
         }
         Console.WriteLine($"reaction Node Ready → the engine's DELETE of the old Machine at the API server: p50 {P(0.5):F1} ms, p99 {P(0.99):F1} ms, max {(reactions.Count > 0 ? reactions[^1] : double.NaN):F1} ms over {reactions.Count} replacements"
@@ -217,6 +228,7 @@ public static class EngineBenchmark
         }
         else
             Console.WriteLine($"engine and simulated fleet in this process: CPU {worldCpu.TotalSeconds:F1} s, peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MiB; GC heap now {GC.GetTotalMemory(false) / (1024 * 1024)} MiB");
+        Console.WriteLine($"the machine: {machineBusy * 100:F0}% of its {Environment.ProcessorCount} cores busy in the measured window (every process: the engine, the simulated fleet{(fleet.EtcdMode == Simulator.Etcd.EtcdMode.Real ? ", its etcd processes" : "")}{(withCanary ? ", the canary" : "")})");
         if (journalArg == "sqlite") PrintJournalFigures(journal, replaced);
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         return failed.Count == 0 ? 0 : 1;
@@ -297,5 +309,32 @@ public static class EngineBenchmark
             if (IsReady(obj)) components.Add(component); else components.Remove(component);
             if (components.Count == WorkloadObjects.StaticPodComponents.Length) podsReadyAt.TryAdd(c.Key + "/" + node, now);
         };
+    }
+}
+
+/// <summary>The whole machine's CPU time, busy and idle, from the first line of /proc/stat (zeros where there is none).</summary>
+public sealed record MachineCpu(long Busy, long Idle)
+{
+    public static MachineCpu Now()
+    {
+        try
+        {
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..]
+                .Select(f => long.Parse(f, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            // user nice system idle iowait irq softirq steal ...: idle and iowait are the idle part.
+            var idle = fields[3] + fields[4];
+            return new MachineCpu(fields.Take(8).Sum() - idle, idle);
+        }
+        catch (IOException)
+        {
+            return new MachineCpu(0, 0);
+        }
+    }
+
+    /// <summary>The share of the machine's time that was busy since <paramref name="start"/> (0 to 1).</summary>
+    public double BusyShareSince(MachineCpu start)
+    {
+        var (busy, idle) = (Busy - start.Busy, Idle - start.Idle);
+        return busy + idle == 0 ? double.NaN : (double)busy / (busy + idle);
     }
 }
