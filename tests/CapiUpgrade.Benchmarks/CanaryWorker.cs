@@ -9,13 +9,15 @@ namespace CapiUpgrade.Benchmarks;
 /// other, through the engine's own client code: a request to the cluster's workload API server (where the Node's
 /// Ready arrives), the etcd health check safety rule 1 requires before the step, and a request to the management
 /// API server (where the DELETE goes). The cluster is one of the fleet's that nobody upgrades: it does not change.
-/// The canary's tiny heap collects rarely; what it waits for is the machine and the simulated fleet the engine
-/// shares them with. It warms up first (200 chains, not counted), counts from a line on its standard input, stops
-/// when that input closes and prints one line: the chain's and each part's latencies, in milliseconds.
+/// The canary does not collect garbage while it counts (see <see cref="Running.Start"/>); what it waits for is the
+/// machine and the simulated fleet the engine shares them with. It warms up (200 chains, not counted), then counts
+/// 100 chains on the still idle fleet (the baseline, one line), then counts from a line on its standard input
+/// until that input closes (one line). A line holds the chain's and each part's latencies, in milliseconds.
 /// </summary>
 public static class CanaryWorker
 {
-    public const string ResultPrefix = "#canary ";
+    private const string ResultPrefix = "#canary ";
+    private const string BaselinePrefix = "#baseline ";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -27,11 +29,7 @@ public static class CanaryWorker
         var etcd = await access.Etcd.ConnectAsync(key, CancellationToken.None);
         var (api, check, management, chain) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
         for (var i = 0; i < 200; i++) await ChainAsync();
-        api.Clear();
-        check.Clear();
-        management.Clear();
-        chain.Clear();
-        Console.WriteLine(ReadyLine);
+        await CountAsync(BaselinePrefix, 100, CancellationToken.None);
         await Console.In.ReadLineAsync();
         using var stop = new CancellationTokenSource();
         _ = Task.Run(async () =>
@@ -39,18 +37,27 @@ public static class CanaryWorker
             await Console.In.ReadToEndAsync();
             await stop.CancelAsync();
         });
-        var gc = GcFigures.Now();
-        using var timer = new PeriodicTimer(interval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop.Token)) await ChainAsync(stop.Token);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-        var self = GcFigures.Now().Since(gc);
-        Console.WriteLine(ResultPrefix + string.Join(' ', new[] { chain, api, check, management }.Select(Summary)) + " " + self);
+        await CountAsync(ResultPrefix, int.MaxValue, stop.Token);
         return 0;
+
+        // Runs a chain every interval, `count` times or until cancelled, and prints the figures after `prefix`.
+        async Task CountAsync(string prefix, int count, CancellationToken ct)
+        {
+            foreach (var list in new[] { api, check, management, chain }) list.Clear();
+            // A whole gen0 budget for the count (a chain allocates some 300 KiB; a count is a few hundred chains).
+            GC.Collect();
+            var gc = GcFigures.Now();
+            using var timer = new PeriodicTimer(interval);
+            try
+            {
+                for (var i = 0; i < count && await timer.WaitForNextTickAsync(ct); i++) await ChainAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            var self = GcFigures.Now().Since(gc);
+            Console.WriteLine(prefix + string.Join(' ', new[] { chain, api, check, management }.Select(Summary)) + " " + self);
+        }
 
         async Task ChainAsync(CancellationToken ct = default)
         {
@@ -67,8 +74,6 @@ public static class CanaryWorker
             chain.Add(whole.Elapsed.TotalMilliseconds);
         }
     }
-
-    private const string ReadyLine = "#ready";
 
     /// <summary>`count/p50/p99/max` of one list of latencies.</summary>
     private static string Summary(List<double> values)
@@ -100,12 +105,22 @@ public static class CanaryWorker
             return new Running(Process.Start(start) ?? throw new InvalidOperationException("could not start the canary process"));
         }
 
-        /// <summary>Waits for the canary's warm-up to end and has it count from now.</summary>
+        /// <summary>Waits for the canary's warm-up and baseline (the fleet idle) to end and prints the baseline.</summary>
+        public async Task BaselineAsync()
+        {
+            while (await _process.StandardOutput.ReadLineAsync() is { } line)
+                if (line.StartsWith(BaselinePrefix, StringComparison.Ordinal))
+                {
+                    Console.WriteLine(Describe("canary on the idle fleet, before the engine starts", line[BaselinePrefix.Length..]));
+                    return;
+                }
+            await _process.WaitForExitAsync();
+            throw new InvalidOperationException($"the canary stopped before its baseline (exit code {_process.ExitCode})");
+        }
+
+        /// <summary>Has the canary count from now.</summary>
         public async Task MeasureAsync()
         {
-            while (await _process.StandardOutput.ReadLineAsync() is { } line && line != ReadyLine)
-            {
-            }
             await _process.StandardInput.WriteLineAsync("measure");
             await _process.StandardInput.FlushAsync();
         }
@@ -118,20 +133,22 @@ public static class CanaryWorker
             while (await _process.StandardOutput.ReadLineAsync() is { } line)
                 if (line.StartsWith(ResultPrefix, StringComparison.Ordinal)) result = line[ResultPrefix.Length..];
             await _process.WaitForExitAsync();
-            if (result is null)
-            {
-                Console.WriteLine($"canary: no figures (exit code {_process.ExitCode})");
-                return;
-            }
+            Console.WriteLine(result is null
+                ? $"canary: no figures (exit code {_process.ExitCode})"
+                : Describe("canary beside the engine (the least a reaction does, in a process of its own)", result));
+        }
+
+        private static string Describe(string what, string result)
+        {
             var fields = result.Split(' ');
-            string Describe(string field)
+            static string Latencies(string field)
             {
                 var f = field.Split('/');
                 return $"p50 {f[1]} / p99 {f[2]} / max {f[3]} ms";
             }
-            Console.WriteLine($"canary (the least a reaction does, in a process of its own, every 100 ms, {fields[0].Split('/')[0]} times): whole chain {Describe(fields[0])}; "
-                              + $"workload API request {Describe(fields[1])}, etcd health check {Describe(fields[2])}, management API request {Describe(fields[3])}; "
-                              + $"its own {GcFigures.Parse(fields[4]).Describe()}");
+            return $"{what}, every 100 ms, {fields[0].Split('/')[0]} times: whole chain {Latencies(fields[0])}; "
+                   + $"workload API request {Latencies(fields[1])}, etcd health check {Latencies(fields[2])}, management API request {Latencies(fields[3])}; "
+                   + $"its own {GcFigures.Parse(fields[4]).Describe()}";
         }
 
         public void Dispose()

@@ -90,6 +90,7 @@ public static class EngineBenchmark
         }
         var keys = fleet.Clusters.Take(warmupClusters + clusters).Select(c => new ClusterKey(c.Namespace, c.Name)).ToList();
         using var canary = withCanary ? CanaryWorker.Running.Start(kubeconfig, new ClusterKey(fleet.Clusters[^1].Namespace, fleet.Clusters[^1].Name)) : null;
+        if (canary is not null) await canary.BaselineAsync();
         var (warmupKeys, measuredKeys) = (keys[..warmupClusters], keys[warmupClusters..]);
         var child = new EngineWorker.ChildFigures();
         var worldCpu = Process.GetCurrentProcess().TotalProcessorTime;
