@@ -78,7 +78,7 @@ public static class EngineBenchmark
         string journal;
         if (journalArg.StartsWith("postgresql=", StringComparison.Ordinal))
         {
-            journal = EngineWorker.PostgresPrefix + await NewPostgresDatabaseAsync(journalArg["postgresql=".Length..]);
+            journal = EngineWorker.PostgresPrefix + await Tests.Shared.PostgresTestDatabase.CreateAsync(journalArg["postgresql=".Length..], "capi_bench_");
             Console.WriteLine($"journal: PostgreSQL, database {new Npgsql.NpgsqlConnectionStringBuilder(journal[EngineWorker.PostgresPrefix.Length..]).Database}");
         }
         else if (journalArg == "sqlite")
@@ -247,18 +247,6 @@ public static class EngineBenchmark
         while (reader.Read())
             parts.Add($"serializer {reader.GetInt64(0)}: {reader.GetInt64(1)} events, {reader.GetInt64(2) / (double)reader.GetInt64(1):F0} bytes each");
         Console.WriteLine($"journal (warm-up included; {replaced} Machines measured): {string.Join("; ", parts)}");
-    }
-
-    private static async Task<string> NewPostgresDatabaseAsync(string server)
-    {
-        var database = "capi_bench_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new Npgsql.NpgsqlConnection(server))
-        {
-            await connection.OpenAsync();
-            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        return new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
     }
 
     private static long WorkingSetMiB(Process p)

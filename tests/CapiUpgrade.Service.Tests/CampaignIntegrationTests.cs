@@ -2,7 +2,7 @@ using System.Text.Json;
 using CapiUpgrade.Simulator.Faults;
 using CapiUpgrade.Simulator.Fleet;
 using CapiUpgrade.Simulator.Observer;
-using Npgsql;
+using CapiUpgrade.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace CapiUpgrade.Service.Tests;
@@ -327,17 +327,6 @@ public sealed class CampaignIntegrationTests(ITestOutputHelper output)
         if (since is { } open) yield return (open, DateTimeOffset.MaxValue);
     }
 
-    private static async Task<string> NewPostgresDatabaseAsync()
-    {
-        var server = Environment.GetEnvironmentVariable("CAPI_TEST_POSTGRES");
-        Assert.False(string.IsNullOrWhiteSpace(server), "CAPI_TEST_POSTGRES is not set: tests/run-all.sh starts PostgreSQL and sets it (e.g. Host=127.0.0.1;Port=55432;Username=postgres)");
-        var database = "capi_service_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new NpgsqlConnection(server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        return new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-    }
+    private static Task<string> NewPostgresDatabaseAsync() =>
+        PostgresTestDatabase.CreateFromEnvironmentAsync("capi_service_");
 }

@@ -12,6 +12,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using CapiUpgrade.Tests.Shared;
 using Npgsql;
 using static CapiUpgrade.Core.Upgrades.ClusterUpgradeEvents;
 using ClusterKey = CapiUpgrade.Core.Upgrades.ClusterKey;
@@ -208,17 +209,6 @@ public sealed class JournalTagTests : IDisposable
         return value is DBNull ? null : value;
     }
 
-    private static async Task<string> NewPostgresDatabaseAsync()
-    {
-        var server = Environment.GetEnvironmentVariable("CAPI_TEST_POSTGRES");
-        Assert.False(string.IsNullOrWhiteSpace(server), "CAPI_TEST_POSTGRES is not set: tests/run-all.sh starts PostgreSQL and sets it (e.g. Host=127.0.0.1;Port=55432;Username=postgres)");
-        var database = "capi_tags_" + Guid.NewGuid().ToString("N")[..12];
-        await using (var connection = new NpgsqlConnection(server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {database}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        return new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-    }
+    private static Task<string> NewPostgresDatabaseAsync() =>
+        PostgresTestDatabase.CreateFromEnvironmentAsync("capi_tags_");
 }
