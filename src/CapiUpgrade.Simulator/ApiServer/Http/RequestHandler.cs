@@ -194,7 +194,8 @@ internal static class RequestHandler
                     "application/strategic-merge-patch+json" => current => AsObject(StrategicMergePatch.Apply(current, patch, type)),
                     _ => throw ApiException.UnsupportedMediaType(contentType),
                 };
-                var patched = store.Patch(type, p.Namespace, p.Name!, apply, statusOnly, strict);
+                // Each of the three builds its result from a copy of the object it is given.
+                var patched = store.Patch(type, p.Namespace, p.Name!, apply, statusOnly, strict, patchCopiesInput: true);
                 await WriteJsonAsync(context, 200, patched).ConfigureAwait(false);
                 return;
             }

@@ -331,18 +331,27 @@ public sealed partial class ObjectStore
         }
     }
 
-    /// <summary>Applies <paramref name="patch"/> to the current object under the lock, then updates as PUT would.</summary>
-    public JsonObject Patch(ResourceType type, string? ns, string name, Func<JsonObject, JsonObject> patch, bool statusOnly = false, bool strictFields = false)
+    /// <summary>
+    /// Applies <paramref name="patch"/> to the current object under the lock, then updates as PUT would. A patch
+    /// that builds its result from a copy (<paramref name="patchCopiesInput"/>: the HTTP API's merge, JSON and
+    /// strategic patches) leaves the object it was given as stored, and the update compares against that same tree
+    /// instead of parsing the stored version a second time; a patch that edits its input in place (the default)
+    /// gets a tree of its own.
+    /// </summary>
+    public JsonObject Patch(ResourceType type, string? ns, string name, Func<JsonObject, JsonObject> patch, bool statusOnly = false, bool strictFields = false,
+        bool patchCopiesInput = false)
     {
         lock (_sync)
         {
             var old = Find(type, ns, name) ?? throw ApiException.NotFound(type, name);
-            var candidate = patch(old.ParseNode());
-            return UpdateLocked(type, old, candidate, statusOnly, strictFields).ParseNode();
+            var current = old.ParseNode();
+            var candidate = patch(current);
+            return UpdateLocked(type, old, candidate, statusOnly, strictFields, patchCopiesInput ? current : null).ParseNode();
         }
     }
 
-    private StoredObject UpdateLocked(ResourceType type, StoredObject old, JsonObject body, bool statusOnly, bool strictFields)
+    /// <param name="oldNode">The stored version as a tree, when the caller has one nobody changed; else parsed here.</param>
+    private StoredObject UpdateLocked(ResourceType type, StoredObject old, JsonObject body, bool statusOnly, bool strictFields, JsonObject? oldNode = null)
     {
         CheckTypeMeta(type, body);
         var metadata = body["metadata"] as JsonObject ?? throw ApiException.BadRequest("metadata is required in an update");
@@ -359,7 +368,7 @@ public sealed partial class ObjectStore
         if (!string.IsNullOrEmpty(uid) && uid != old.Uid)
             throw ApiException.Conflict(type, old.Name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {old.Uid}");
 
-        var oldNode = old.ParseNode();
+        oldNode ??= old.ParseNode();
         var oldMeta = oldNode["metadata"]!.AsObject();
         JsonObject next;
         if (statusOnly)
