@@ -14,6 +14,10 @@ public static class KubernetesClients
     /// </summary>
     public const string UserAgentProduct = "capi-upgrade";
 
+    /// <summary>The product and this build's version, <c>capi-upgrade/1.2.3</c>.</summary>
+    public static ProductInfoHeaderValue UserAgent { get; } =
+        new(UserAgentProduct, typeof(KubernetesClients).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+
     /// <param name="http11">Send every request over HTTP/1.1 (KubernetesClient asks for HTTP/2): for long watch streams, each on a connection of its own.</param>
     public static k8s.Kubernetes Create(KubernetesClientConfiguration configuration, TimeSpan requestTimeout, bool http11 = false)
     {
@@ -23,9 +27,8 @@ public static class KubernetesClients
             ? new k8s.Kubernetes(configuration, first, new Http11Handler())
             : new k8s.Kubernetes(configuration, first);
         TrustOnlyTheKubeconfigAuthority(first, configuration);
-        var version = typeof(KubernetesClients).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         client.HttpClient.DefaultRequestHeaders.UserAgent.Clear();
-        client.HttpClient.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue(UserAgentProduct, version));
+        client.HttpClient.DefaultRequestHeaders.UserAgent.Add(UserAgent);
         return client;
     }
 

@@ -8,6 +8,7 @@ using CapiUpgrade.Kubernetes.Retries;
 using dotnet_etcd;
 using Etcdserverpb;
 using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace CapiUpgrade.Kubernetes.Etcd;
 
@@ -32,6 +33,9 @@ public sealed class EtcdCluster : IEtcdCluster
     private volatile IReadOnlyList<string> _endpoints;
     private int _rotation;
     private Func<CancellationToken, Task<IReadOnlyList<string>>>? _reseed;
+    private Func<Uri, CancellationToken, Task<Stream>>? _connect;
+    // The gRPC channels made here for a connector (dotnet-etcd does not dispose a channel it was handed).
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Connects to an etcd cluster at <paramref name="endpoints"/> (client URLs, <c>https://host:port</c>).
@@ -273,6 +277,8 @@ public sealed class EtcdCluster : IEtcdCluster
         {
             if (_clients.TryRemove(url, out var client))
                 client.Dispose();
+            if (_channels.TryRemove(url, out var channel))
+                channel.Dispose();
         }
         return new EtcdMemberRemoval(memberId, AlreadyAbsent: false);
     }
@@ -362,13 +368,35 @@ public sealed class EtcdCluster : IEtcdCluster
         member.ClientUrls.FirstOrDefault(u => u.Length > 0)
         ?? (member.Name.Length > 0 && _seedByName.TryGetValue(member.Name, out var seeds) ? seeds.FirstOrDefault() : null);
 
+    /// <summary>
+    /// Reaches members through <paramref name="connect"/> (a byte stream to a member's client URL, e.g. a port-forward
+    /// through the workload API server) instead of dialling their URLs; TLS to the member is as before, over that
+    /// stream. Set before the first call.
+    /// </summary>
+    internal void SetConnector(Func<Uri, CancellationToken, Task<Stream>> connect) => _connect = connect;
+
     private EtcdClient ClientFor(string endpoint)
     {
         lock (_clientsLock)
         {
             _lastUsedTicks = Environment.TickCount64;
-            return _clients.GetOrAdd(endpoint, url => new EtcdClient(url, ConfigureTls));
+            return _clients.GetOrAdd(endpoint, url => _connect is { } connect ? ThroughConnector(url, connect) : new EtcdClient(url, ConfigureTls));
         }
+    }
+
+    /// <summary>A member's client over the connector's stream: HTTP/2 and TLS (ours, as for a dialled member) on top of it.</summary>
+    private EtcdClient ThroughConnector(string url, Func<Uri, CancellationToken, Task<Stream>> connect)
+    {
+        var uri = new Uri(url);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) => await connect(uri, ct),
+            EnableMultipleHttp2Connections = true,
+        };
+        ConfigureTls(handler.SslOptions);
+        var channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        _channels[url] = channel;
+        return new EtcdClient(channel.CreateCallInvoker());
     }
 
     /// <summary>The member's certificate must chain to the cluster's etcd CA and name the endpoint's host; ours is offered.</summary>
@@ -393,6 +421,9 @@ public sealed class EtcdCluster : IEtcdCluster
             foreach (var client in _clients.Values)
                 client.Dispose();
             _clients.Clear();
+            foreach (var channel in _channels.Values)
+                channel.Dispose();
+            _channels.Clear();
         }
     }
 

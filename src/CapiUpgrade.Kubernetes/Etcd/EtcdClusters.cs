@@ -99,12 +99,29 @@ internal sealed class EtcdClusters : IEtcdClusters, IAsyncDisposable
         if (endpoints.Count == 0)
             throw new EtcdOperationException($"No etcd static pod in kube-system of workload cluster {cluster} carries annotation {CapiConventions.EtcdAdvertiseClientUrlsAnnotation}; cannot find the etcd members' client URLs.");
         var connection = new EtcdCluster(endpoints, credentials, _options.Etcd, cluster, null, urlsByNode, sharedByFactory: true);
+        if (_options.EtcdAccess == EtcdAccess.PortForward)
+            connection.SetConnector((url, token) => PortForwardToMemberAsync(cluster, url, token));
         connection.SetReseed(async token =>
         {
             var current = await (await _workloads.GetAsync(cluster, token)).GetEtcdClientUrlsAsync(token);
             return current.Values.SelectMany(u => u).Distinct().ToList();
         });
         return connection;
+    }
+
+    /// <summary>
+    /// A stream to the member at <paramref name="url"/> through the workload API server: a port-forward to the etcd
+    /// static pod that advertises that URL (looked up when the connection is opened, so a member that joined since
+    /// is found), on the URL's port.
+    /// </summary>
+    private async Task<Stream> PortForwardToMemberAsync(ClusterKey cluster, Uri url, CancellationToken ct)
+    {
+        var workload = await _workloads.GetAsync(cluster, ct);
+        var pods = await workload.ListKubeSystemPodsAsync("component=etcd", ct);
+        var pod = pods.FirstOrDefault(p => p.EtcdClientUrls.Any(u => Uri.TryCreate(u, UriKind.Absolute, out var advertised)
+                                                                      && string.Equals(advertised.Host, url.Host, StringComparison.OrdinalIgnoreCase) && advertised.Port == url.Port))
+            ?? throw new EtcdOperationException($"No etcd static pod in kube-system of workload cluster {cluster} advertises {url.GetLeftPart(UriPartial.Authority)} (annotation {CapiConventions.EtcdAdvertiseClientUrlsAnnotation}); with etcd access through port-forward, a member is reached through its pod.");
+        return await workload.PortForwardAsync("kube-system", pod.Name, url.Port, ct);
     }
 
     public async ValueTask DisposeAsync()

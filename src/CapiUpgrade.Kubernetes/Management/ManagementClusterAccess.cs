@@ -21,11 +21,26 @@ public sealed record KubernetesAccessOptions
     /// forgotten (a long-running service upgrades hundreds of clusters once each; the next use opens them again).
     /// </summary>
     public TimeSpan IdleClusterExpiry { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How the engine reaches workload etcd members (see <see cref="Management.EtcdAccess"/>).</summary>
+    public EtcdAccess EtcdAccess { get; init; } = EtcdAccess.Direct;
 
     /// <summary>How often idle workload clusters are looked for: a quarter of the expiry, between 50 ms and a minute.</summary>
     internal TimeSpan IdleClusterSweep => TimeSpan.FromTicks(Math.Clamp(IdleClusterExpiry.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromMinutes(1).Ticks));
     /// <summary>Defaults.</summary>
     public static KubernetesAccessOptions Default { get; } = new();
+}
+
+/// <summary>How the engine reaches a workload cluster's etcd members.</summary>
+public enum EtcdAccess
+{
+    /// <summary>Dial each member at the client URL its etcd static pod advertises (the management cluster must reach the nodes' etcd port).</summary>
+    Direct,
+
+    /// <summary>
+    /// Through the workload cluster's API server: a port-forward to the member's etcd static pod, as Cluster API's
+    /// KubeadmControlPlane does, for management clusters that reach the API server but not the nodes.
+    /// </summary>
+    PortForward,
 }
 
 /// <summary>

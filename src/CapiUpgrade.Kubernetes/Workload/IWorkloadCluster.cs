@@ -23,6 +23,13 @@ public interface IWorkloadCluster
     /// <summary>The client URLs of every etcd static pod (annotation <c>kubeadm.kubernetes.io/etcd.advertise-client-urls</c>), by node name.</summary>
     Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> GetEtcdClientUrlsAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A byte stream to <paramref name="port"/> inside pod <paramref name="namespace"/>/<paramref name="pod"/>, through
+    /// the API server (`pods/portforward` over a WebSocket; RBAC: create on pods/portforward), as `kubectl port-forward`
+    /// and Cluster API's KubeadmControlPlane reach etcd members the management cluster cannot dial.
+    /// </summary>
+    Task<Stream> PortForwardAsync(string @namespace, string pod, int port, CancellationToken cancellationToken);
+
     /// <summary>A ConfigMap; null when absent.</summary>
     Task<ConfigMapData?> GetConfigMapAsync(string @namespace, string name, CancellationToken cancellationToken);
 

@@ -6,7 +6,12 @@ using CapiUpgrade.Kubernetes.Retries;
 namespace CapiUpgrade.Kubernetes.Workload;
 
 /// <summary>One workload cluster's API (see <see cref="IWorkloadCluster"/>).</summary>
-internal sealed class WorkloadCluster(ClusterKey cluster, ResourceClient resources, RetryOptions retry) : IWorkloadCluster, IDisposable
+/// <param name="streams">
+/// A client for WebSocket streams (port-forward), made when first needed: KubernetesClient opens those with the
+/// client certificates and authority of its own handler, which the request client's TLS settings replace
+/// (<see cref="KubernetesClients"/>).
+/// </param>
+internal sealed class WorkloadCluster(ClusterKey cluster, ResourceClient resources, RetryOptions retry, Lazy<k8s.Kubernetes>? streams = null) : IWorkloadCluster, IDisposable
 {
     private const string KubeSystem = "kube-system";
 
@@ -29,6 +34,14 @@ internal sealed class WorkloadCluster(ClusterKey cluster, ResourceClient resourc
         return pods.Where(p => p.EtcdClientUrls.Count > 0)
             .GroupBy(p => p.NodeName ?? p.Name)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.SelectMany(p => p.EtcdClientUrls).Distinct().ToList());
+    }
+
+    public async Task<Stream> PortForwardAsync(string @namespace, string pod, int port, CancellationToken cancellationToken)
+    {
+        var client = streams?.Value ?? throw new InvalidOperationException($"workload cluster {cluster}: this client was made without a stream client; port-forward is not available");
+        var socket = await client.WebSocketNamespacedPodPortForwardAsync(pod, @namespace, [port], "portforward.k8s.io",
+            new Dictionary<string, List<string>> { ["User-Agent"] = [KubernetesClients.UserAgent.ToString()] }, cancellationToken);
+        return new PortForwardStream(socket, $"pod {@namespace}/{pod} port {port} of workload cluster {cluster}");
     }
 
     public async Task<ConfigMapData?> GetConfigMapAsync(string @namespace, string name, CancellationToken cancellationToken) =>
@@ -181,5 +194,9 @@ internal sealed class WorkloadCluster(ClusterKey cluster, ResourceClient resourc
 
     private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
 
-    public void Dispose() => resources.Client.Dispose();
+    public void Dispose()
+    {
+        resources.Client.Dispose();
+        if (streams is { IsValueCreated: true }) streams.Value.Dispose();
+    }
 }

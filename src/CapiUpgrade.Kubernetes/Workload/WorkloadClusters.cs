@@ -90,7 +90,7 @@ internal sealed class WorkloadClusters : IWorkloadClusters
         }
         var client = KubernetesClients.Create(config, _options.RequestTimeout);
         var resources = new ResourceClient(client, RetryRunner.ForKubernetes(_options.Api), $"workload cluster {cluster} ({config.Host})");
-        return new WorkloadCluster(cluster, resources, _options.Api);
+        return new WorkloadCluster(cluster, resources, _options.Api, new Lazy<k8s.Kubernetes>(() => new k8s.Kubernetes(config)));
     }
 
     public void Forget(ClusterKey cluster)

@@ -83,6 +83,7 @@ public sealed class KubeApiServerHost : IAsyncDisposable
         });
         var app = builder.Build();
         KubeApiServerHost? host = null;
+        app.UseWebSockets(); // pods/portforward
         app.Run(context => host is null ? Task.CompletedTask : host.DispatchAsync(context));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < servers.Count; i++)

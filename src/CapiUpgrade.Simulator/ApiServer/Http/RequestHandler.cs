@@ -125,6 +125,13 @@ internal static class RequestHandler
         var type = p.Type;
         var store = server.Store;
         var statusOnly = false;
+        if (p.Subresource == "portforward" && type.Group.Length == 0 && type.Plural == "pods" && p.Namespace is not null && p.Name is not null)
+        {
+            if (request.Method is not ("GET" or "POST")) throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource: {request.Method} pods/portforward");
+            server.Requests.Add("create", "pods/portforward", agent);
+            await PortForward.HandleAsync(server, context, type, p.Namespace, p.Name).ConfigureAwait(false);
+            return;
+        }
         if (p.Subresource is not null)
         {
             if (p.Subresource != "status" || !type.HasStatus)

@@ -1,0 +1,86 @@
+using CapiUpgrade.Kubernetes.Api;
+using CapiUpgrade.Kubernetes.Etcd;
+using CapiUpgrade.Kubernetes.Management;
+using CapiUpgrade.Simulator.Fleet;
+
+namespace CapiUpgrade.Kubernetes.Tests.Etcd;
+
+/// <summary>
+/// etcd reached through the workload API server (`pods/portforward` over a WebSocket) instead of dialled: the
+/// engine's etcd adapter against a simulated fleet, whose workload API servers forward to the etcd static pods'
+/// client ports as a kubelet would.
+/// </summary>
+public sealed class EtcdThroughPortForwardTests : IAsyncLifetime
+{
+    private SimulatedFleet _fleet = null!;
+    private ManagementClusterAccess _access = null!;
+
+    public async Task InitializeAsync()
+    {
+        _fleet = await SimulatedFleet.StartAsync(new SimulatedFleetOptions
+        {
+            Clusters = 1, ControlPlaneReplicas = 3, Etcd = FleetEtcd.Simulated, RandomSeed = 3, Keys = Simulator.Pki.RsaKeySource.Shared,
+        });
+        _access = ManagementClusterAccess.FromKubeconfigText(_fleet.ManagementKubeconfig, options: new KubernetesAccessOptions { EtcdAccess = EtcdAccess.PortForward });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _access.DisposeAsync();
+        await _fleet.DisposeAsync();
+    }
+
+    private SimulatedCluster Cluster => _fleet.Clusters[0];
+
+    private ClusterKey Key => new(Cluster.Namespace, Cluster.Name);
+
+    [Fact]
+    public async Task A_health_check_reaches_every_member_through_a_port_forward_to_its_pod()
+    {
+        Cluster.ApiServer.Requests.Reset();
+
+        var etcd = await _access.Etcd.ConnectAsync(Key, CancellationToken.None);
+        var report = await EtcdAdapterScenarios.AwaitHealthAsync(etcd, r => r.AllHealthy, "all healthy");
+
+        Assert.Equal(3, report.Members.Count(m => !m.Member.IsLearner && m.Healthy));
+        Assert.Equal(Cluster.InitialMachines.Order(), report.Members.Select(m => m.Member.Name).Order());
+        // One forward per member connection, opened by the engine's client (its User-Agent) on the workload API server.
+        var forwards = Cluster.ApiServer.Requests.SnapshotOf(KubernetesClients.UserAgentProduct).GetValueOrDefault(("create", "pods/portforward"));
+        Assert.Equal(3, forwards);
+        // The connections stay open: a second check opens none.
+        await etcd.CheckHealthAsync(CancellationToken.None);
+        Assert.Equal(3, Cluster.ApiServer.Requests.SnapshotOf(KubernetesClients.UserAgentProduct).GetValueOrDefault(("create", "pods/portforward")));
+    }
+
+    [Fact]
+    public async Task Leadership_moves_and_a_stopped_member_is_removed_through_port_forwards()
+    {
+        var etcd = await _access.Etcd.ConnectAsync(Key, CancellationToken.None);
+        var before = await EtcdAdapterScenarios.AwaitHealthAsync(etcd, r => r.AllHealthy, "all healthy");
+
+        var move = await etcd.MoveLeaderAwayFromAsync(before.LeaderId, before, CancellationToken.None);
+
+        Assert.True(move.Moved);
+        Assert.NotEqual(before.LeaderId, move.NewLeaderId);
+        var follower = before.Members.Select(m => m.Member).First(m => m.Id != move.NewLeaderId);
+        await Cluster.Etcd.StopMemberAsync(follower.Name);
+        var removal = await etcd.RemoveMemberAsync(follower.Id, CancellationToken.None);
+        Assert.False(removal.AlreadyAbsent);
+        var after = await etcd.CheckHealthAsync(CancellationToken.None);
+        Assert.DoesNotContain(after.Members, m => m.Member.Id == follower.Id);
+        Assert.Equal(2, after.Members.Count);
+    }
+
+    [Fact]
+    public async Task A_port_the_pod_does_not_serve_is_refused_with_the_kubelets_reason()
+    {
+        var workload = await _access.Workloads.GetAsync(Key, CancellationToken.None);
+        var pod = (await workload.ListKubeSystemPodsAsync("component=etcd", CancellationToken.None)).First();
+
+        await using var stream = await workload.PortForwardAsync("kube-system", pod.Name, 1, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<IOException>(async () => await stream.ReadExactlyAsync(new byte[16]));
+
+        Assert.Contains($"error forwarding port 1 to pod {pod.Name}", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"pod kube-system/{pod.Name} port 1", error.Message, StringComparison.Ordinal);
+    }
+}
