@@ -34,6 +34,22 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task Etcd_access_comes_from_the_engine_config_and_an_unknown_value_is_refused_naming_the_key()
+    {
+        ServiceOptions With(string? hocon) => ServiceOptions.Resolve(new ServiceOptions.Flags(),
+            k => k == ServiceConfiguration.HoconEnvironmentVariable ? hocon : null);
+
+        await using (var defaults = new CapiUpgrade.Service.Hosting.EngineWiring(With(null)))
+            Assert.Equal(Kubernetes.Management.EtcdAccess.Direct, defaults.EtcdAccess);
+        await using (var forwarded = new CapiUpgrade.Service.Hosting.EngineWiring(With("capi-upgrade.engine.etcd-access = port-forward")))
+            Assert.Equal(Kubernetes.Management.EtcdAccess.PortForward, forwarded.EtcdAccess);
+        var error = Assert.Throws<ArgumentException>(() => new CapiUpgrade.Service.Hosting.EngineWiring(With("capi-upgrade.engine.etcd-access = tunnel")));
+        Assert.Contains("capi-upgrade.engine.etcd-access is 'tunnel'", error.Message);
+        Assert.Contains("use direct", error.Message);
+        Assert.Contains("port-forward", error.Message);
+    }
+
+    [Fact]
     public void Environment_overrides_the_file_which_overrides_the_defaults_and_flags_override_all()
     {
         var file = Path.GetTempFileName();

@@ -6,7 +6,7 @@ namespace CapiUpgrade.Cli.Run;
 /// <summary>
 /// `capi-upgrade run --kubeconfig FILE --cluster NAMESPACE/NAME --to VERSION [--upgrade-id ID] [--db FILE]
 /// [--machine-timeout 15m] [--infra-patch FILE] [--bootstrap-patch FILE] [--kubeadm-config-patch FILE]
-/// [--allow-single-node] [--retry] [--dry-run]`.
+/// [--allow-single-node] [--etcd-access direct|port-forward] [--retry] [--dry-run]`.
 /// </summary>
 public static class RunCommand
 {
@@ -22,12 +22,17 @@ public static class RunCommand
         var bootstrapPatch = new Option<FileInfo?>("--bootstrap-patch") { Description = "patch file applied to the cloned KubeadmConfig" };
         var kubeadmPatch = new Option<FileInfo?>("--kubeadm-config-patch") { Description = "patch file applied to kubeadm-config's ClusterConfiguration" };
         var allowSingle = new Option<bool>("--allow-single-node") { Description = "accept the risk of upgrading a 1-node control plane (etcd goes 1 → 2 → 1 members)" };
+        var etcdAccess = new Option<string>("--etcd-access")
+        {
+            Description = "how to reach the workload etcd members: direct (their advertised client URLs, the default) or port-forward (through the workload API server, as KubeadmControlPlane does)",
+            DefaultValueFactory = _ => Kubernetes.Management.EtcdAccessNames.Direct,
+        };
         var retry = new Option<bool>("--retry") { Description = "after a failed replacement: remove it (Machine and etcd member) and go on" };
         var dryRun = new Option<bool>("--dry-run") { Description = "print the plan (hops, Machines to replace, preflight findings); write nothing" };
 
         var command = new Command("run", "Upgrade one cluster's control plane in-process (journal in a local SQLite file); rerun with the same arguments to resume.")
         {
-            kubeconfig, cluster, to, upgradeId, db, machineTimeout, infraPatch, bootstrapPatch, kubeadmPatch, allowSingle, retry, dryRun,
+            kubeconfig, cluster, to, upgradeId, db, machineTimeout, infraPatch, bootstrapPatch, kubeadmPatch, allowSingle, etcdAccess, retry, dryRun,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -68,12 +73,13 @@ public static class RunCommand
                     BootstrapPatch = Read(bootstrapPatch),
                     KubeadmConfigPatch = Read(kubeadmPatch),
                     AllowSingleNode = parse.GetValue(allowSingle),
+                    EtcdAccess = Kubernetes.Management.EtcdAccessNames.Parse(parse.GetValue(etcdAccess)!, "--etcd-access"),
                     Retry = parse.GetValue(retry),
                     DryRun = parse.GetValue(dryRun),
                     CommandLine = "capi-upgrade " + string.Join(' ', parse.Tokens.Select(x => x.Value).Where(v => v != "--retry")),
                 };
             }
-            catch (FileNotFoundException e)
+            catch (Exception e) when (e is FileNotFoundException or ArgumentException)
             {
                 Console.Error.WriteLine(e.Message);
                 return RunExitCodes.Error;

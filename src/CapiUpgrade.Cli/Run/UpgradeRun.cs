@@ -26,6 +26,8 @@ public sealed record RunOptions
     public string? BootstrapPatch { get; init; }
     public string? KubeadmConfigPatch { get; init; }
     public bool AllowSingleNode { get; init; }
+    /// <summary>How etcd members are reached (`--etcd-access`).</summary>
+    public EtcdAccess EtcdAccess { get; init; } = EtcdAccess.Direct;
     public bool Retry { get; init; }
     public bool DryRun { get; init; }
     /// <summary>The command line to print when the upgrade pauses (how to go on).</summary>
@@ -64,7 +66,7 @@ public static class UpgradeRun
         await using var registry = new ManagementClusterRegistry();
         try
         {
-            registry.Add(ManagementClusterAccess.FromKubeconfigFile(o.Kubeconfig));
+            registry.Add(ManagementClusterAccess.FromKubeconfigFile(o.Kubeconfig, options: KubernetesAccessOptions.Default with { EtcdAccess = o.EtcdAccess }));
         }
         catch (Exception e) when (e is FileNotFoundException or IOException or k8s.Exceptions.KubeConfigException)
         {

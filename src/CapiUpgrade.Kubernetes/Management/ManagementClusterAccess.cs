@@ -43,6 +43,22 @@ public enum EtcdAccess
     PortForward,
 }
 
+/// <summary><see cref="EtcdAccess"/> as configuration and flags write it: <c>direct</c>, <c>port-forward</c>.</summary>
+public static class EtcdAccessNames
+{
+    public const string Direct = "direct";
+    public const string PortForward = "port-forward";
+
+    /// <summary>The access <paramref name="value"/> names; an unknown name is refused naming <paramref name="source"/> (the key or flag) and the choices.</summary>
+    public static EtcdAccess Parse(string value, string source) => value.Trim().ToLowerInvariant() switch
+    {
+        Direct => EtcdAccess.Direct,
+        PortForward => EtcdAccess.PortForward,
+        _ => throw new ArgumentException(
+            $"{source} is '{value}': use {Direct} (dial each etcd member at the client URL its static pod advertises) or {PortForward} (through the workload cluster's API server, as Cluster API's KubeadmControlPlane does, when the management cluster cannot reach the nodes' etcd port)"),
+    };
+}
+
 /// <summary>
 /// Everything the engine needs for one management cluster: the API (<see cref="Api"/>), its shared watches
 /// (<see cref="Watches"/>), its workload clusters (<see cref="Workloads"/>) and their etcd (<see cref="Etcd"/>).

@@ -12,10 +12,18 @@ public sealed class EngineWiring : IAsyncDisposable
 
     public IStepExecutorFactory Executors { get; }
 
+    /// <summary>HOCON: how the engine reaches workload etcd members (direct | port-forward).</summary>
+    public const string EtcdAccessKey = "capi-upgrade.engine.etcd-access";
+
+    /// <summary>How the engine reaches workload etcd members, from <see cref="EtcdAccessKey"/>.</summary>
+    public EtcdAccess EtcdAccess { get; }
+
     public EngineWiring(ServiceOptions options, IStepExecutorFactory? executorsOverride = null)
     {
+        EtcdAccess = EtcdAccessNames.Parse(options.Hocon.GetString(EtcdAccessKey, EtcdAccessNames.Direct), EtcdAccessKey);
+        var access = KubernetesAccessOptions.Default with { EtcdAccess = EtcdAccess };
         foreach (var m in options.ManagementClusters)
-            Registry.Add(ManagementClusterAccess.FromKubeconfigFile(m.KubeconfigFile, m.Name));
+            Registry.Add(ManagementClusterAccess.FromKubeconfigFile(m.KubeconfigFile, m.Name, options: access));
         Executors = executorsOverride ?? (options.ManagementClusters.Count == 0
             ? new NoManagementClusterExecutors()
             : new KubernetesStepExecutorFactory(Registry));

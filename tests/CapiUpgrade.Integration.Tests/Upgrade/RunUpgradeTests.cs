@@ -37,4 +37,18 @@ public sealed class RunUpgradeTests(ITestOutputHelper output)
         Assert.Contains("not upgraded yet", text);
         await UpgradeAssertions.AssertUpgradedAsync(f, c, "v1.30.2");
     }
+
+    [Fact]
+    public async Task Three_node_control_plane_is_upgraded_with_etcd_reached_only_through_port_forwards()
+    {
+        await using var f = await FleetUnderTest.StartAsync(new SimulatedFleetOptions { Etcd = FleetEtcd.Simulated, ProvisionDelay = TimeSpan.FromMilliseconds(200), RandomSeed = 2 });
+        var c = f.Cluster;
+        var (exit, text) = await RunAsync(Options(f, c, "v1.30.2") with { EtcdAccess = Kubernetes.Management.EtcdAccess.PortForward });
+
+        Assert.True(exit == RunExitCodes.Succeeded, text);
+        await UpgradeAssertions.AssertUpgradedAsync(f, c, "v1.30.2");
+        // Every member the engine talked to, the three old and the three that joined, through its etcd pod.
+        var forwards = c.ApiServer.Requests.SnapshotOf(Kubernetes.Api.KubernetesClients.UserAgentProduct).GetValueOrDefault(("create", "pods/portforward"));
+        Assert.True(forwards >= 6, $"{forwards} port-forwards through the workload API server; expected one per member connection, at least 6");
+    }
 }
