@@ -6,7 +6,7 @@ using CapiUpgrade.Simulator.Pki;
 namespace CapiUpgrade.Benchmarks;
 
 /// <summary>
-/// `etcd-health [--etcd real|simulated] [--checks 2000] [--warmup 1000] [--nodes 3]`: one workload cluster of the simulated fleet and
+/// `etcd-health [--etcd real|simulated] [--access direct|port-forward] [--checks 2000] [--warmup 1000] [--nodes 3]`: one workload cluster of the simulated fleet and
 /// the engine's etcd health check (member list, each member's Status and a linearizable read, side by side) run
 /// back to back on an otherwise idle machine: its latency p50/p90/p99/max and CPU per check, to tell what the
 /// check costs by itself from what a busy machine adds to it in the `engine` benchmark.
@@ -28,7 +28,9 @@ public static class EtcdHealthBenchmark
         var dir = Directory.CreateTempSubdirectory("capi-etcd-health-bench-").FullName;
         var kubeconfig = Path.Combine(dir, "management.kubeconfig");
         await fleet.WriteKubeconfigAsync(kubeconfig);
-        await using var access = ManagementClusterAccess.FromKubeconfigFile(kubeconfig);
+        // How the members are reached: dialled (the default) or through the workload API server's port-forward.
+        var etcdAccess = EtcdAccessNames.Parse(args.SkipWhile(a => a != "--access").Skip(1).FirstOrDefault() ?? EtcdAccessNames.Direct, "--access");
+        await using var access = ManagementClusterAccess.FromKubeconfigFile(kubeconfig, options: KubernetesAccessOptions.Default with { EtcdAccess = etcdAccess });
         var cluster = fleet.Clusters[0];
         var members = await access.Etcd.ConnectAsync(new ClusterKey(cluster.Namespace, cluster.Name), CancellationToken.None);
         for (var i = 0; i < warmup; i++) await members.CheckHealthAsync(CancellationToken.None);
@@ -44,9 +46,9 @@ public static class EtcdHealthBenchmark
         }
         var cpuPerCheck = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / checks;
         latencies.Sort();
-        Console.WriteLine($"etcd {fleet.EtcdMode}, {nodes} members, {checks} health checks back to back in {wall.Elapsed.TotalSeconds:F1} s: "
+        Console.WriteLine($"etcd {fleet.EtcdMode} ({etcdAccess}), {nodes} members, {checks} health checks back to back in {wall.Elapsed.TotalSeconds:F1} s: "
                           + $"p50 {Percentile.NearestRank(latencies, 0.5):F1} ms, p90 {Percentile.NearestRank(latencies, 0.9):F1} ms, p99 {Percentile.NearestRank(latencies, 0.99):F1} ms, max {latencies[^1]:F1} ms; "
-                          + $"this process's CPU {cpuPerCheck:F2} ms per check (the simulated etcd's included when simulated)");
+                          + $"this process's CPU {cpuPerCheck:F2} ms per check (the simulated etcd's included when simulated, the simulated API server's forwarding with port-forward)");
         try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         return 0;
     }
