@@ -392,6 +392,9 @@ public sealed class EtcdCluster : IEtcdCluster
         {
             ConnectCallback = async (_, ct) => await connect(uri, ct),
             EnableMultipleHttp2Connections = true,
+            // As gRPC's own handler: the connection is not dropped for idling (each reopening is a new forward and
+            // TLS handshake); an unused cluster's connections are closed by the idle sweep (IdleClusterExpiry).
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
         };
         ConfigureTls(handler.SslOptions);
         var channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });

@@ -39,9 +39,20 @@ internal sealed class WorkloadCluster(ClusterKey cluster, ResourceClient resourc
     public async Task<Stream> PortForwardAsync(string @namespace, string pod, int port, CancellationToken cancellationToken)
     {
         var client = streams?.Value ?? throw new InvalidOperationException($"workload cluster {cluster}: this client was made without a stream client; port-forward is not available");
-        var socket = await client.WebSocketNamespacedPodPortForwardAsync(pod, @namespace, [port], "portforward.k8s.io",
-            new Dictionary<string, List<string>> { ["User-Agent"] = [KubernetesClients.UserAgent.ToString()] }, cancellationToken);
-        return new PortForwardStream(socket, $"pod {@namespace}/{pod} port {port} of workload cluster {cluster}");
+        var target = $"pod {@namespace}/{pod} port {port} of workload cluster {cluster}";
+        try
+        {
+            var socket = await client.WebSocketNamespacedPodPortForwardAsync(pod, @namespace, [port], "portforward.k8s.io",
+                new Dictionary<string, List<string>> { ["User-Agent"] = [KubernetesClients.UserAgent.ToString()] }, cancellationToken);
+            return new PortForwardStream(socket, target);
+        }
+        catch (System.Net.WebSockets.WebSocketException e)
+        {
+            // The API server answered instead of upgrading to a WebSocket (its status code is in the message): say
+            // so, and what port-forward needs.
+            throw new IOException($"port-forward to {target} refused by the API server: {e.Message}"
+                                  + " (the workload kubeconfig's user needs create on pods/portforward in that namespace)", e);
+        }
     }
 
     public async Task<ConfigMapData?> GetConfigMapAsync(string @namespace, string name, CancellationToken cancellationToken) =>

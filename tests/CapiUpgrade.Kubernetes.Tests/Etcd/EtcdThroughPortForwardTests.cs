@@ -72,6 +72,25 @@ public sealed class EtcdThroughPortForwardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_forward_the_API_server_refuses_fails_the_call_with_its_answer_and_a_later_call_gets_through()
+    {
+        await using var access = ManagementClusterAccess.FromKubeconfigText(_fleet.ManagementKubeconfig, options: new KubernetesAccessOptions
+        {
+            EtcdAccess = EtcdAccess.PortForward, Etcd = Kubernetes.Retries.RetryOptions.None,
+        });
+        Cluster.ApiServer.Faults.Add(new Simulator.ApiServer.FaultRule { Verb = "create", Resource = "pods/portforward", ErrorCode = 500 });
+        var etcd = await access.Etcd.ConnectAsync(Key, CancellationToken.None);
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => etcd.CheckHealthAsync(CancellationToken.None));
+
+        Assert.Contains("refused by the API server: The server returned status code '500'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("create on pods/portforward", refused.Message, StringComparison.Ordinal);
+        Cluster.ApiServer.Faults.Clear();
+        var healed = await EtcdAdapterScenarios.AwaitHealthAsync(etcd, r => r.AllHealthy, "all healthy once forwards are allowed");
+        Assert.Equal(3, healed.Members.Count);
+    }
+
+    [Fact]
     public async Task A_port_the_pod_does_not_serve_is_refused_with_the_kubelets_reason()
     {
         var workload = await _access.Workloads.GetAsync(Key, CancellationToken.None);

@@ -129,6 +129,7 @@ internal static class RequestHandler
         {
             if (request.Method is not ("GET" or "POST")) throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource: {request.Method} pods/portforward");
             server.Requests.Add("create", "pods/portforward", agent);
+            await server.Faults.BeforeRequestAsync("create", "pods/portforward", context.RequestAborted).ConfigureAwait(false);
             await PortForward.HandleAsync(server, context, type, p.Namespace, p.Name).ConfigureAwait(false);
             return;
         }
