@@ -49,7 +49,14 @@ internal sealed class PortForwardStream(WebSocket socket, string target) : Strea
         do
         {
             if (length == _receive.Length) throw new IOException($"port-forward to {target}: a message longer than {_receive.Length} bytes");
-            result = await socket.ReceiveAsync(_receive.AsMemory(length), ct).ConfigureAwait(false);
+            try
+            {
+                result = await socket.ReceiveAsync(_receive.AsMemory(length), ct).ConfigureAwait(false);
+            }
+            catch (WebSocketException e)
+            {
+                throw Broken(e);
+            }
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 _ended = true;
@@ -86,11 +93,18 @@ internal sealed class PortForwardStream(WebSocket socket, string target) : Strea
         {
             await socket.SendAsync(message, WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
         }
+        catch (WebSocketException e)
+        {
+            throw Broken(e);
+        }
         finally
         {
             _sendLock.Release();
         }
     }
+
+    /// <summary>A broken forward as the I/O error a connection's reader and writer (HTTP/2 under gRPC) expect.</summary>
+    private IOException Broken(WebSocketException e) => new($"port-forward to {target} broke: {e.Message}", e);
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

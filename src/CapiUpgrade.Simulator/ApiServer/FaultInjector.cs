@@ -43,6 +43,39 @@ public sealed class FaultInjector
     /// <summary>Ends every open watch stream now (clients see the stream end and must re-watch).</summary>
     public int CutWatches() => _store.CloseAllWatches();
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<CancellationTokenSource, byte> _forwards = new();
+
+    /// <summary>Registers an open port-forward; cancelling <paramref name="forward"/> ends it. Dispose the result when it ends.</summary>
+    internal IDisposable TrackForward(CancellationTokenSource forward)
+    {
+        _forwards.TryAdd(forward, 0);
+        return new Untrack(() => _forwards.TryRemove(forward, out _));
+    }
+
+    /// <summary>Breaks every open port-forward now (as an API server restart would); how many.</summary>
+    public int CutPortForwards()
+    {
+        var cut = 0;
+        foreach (var forward in _forwards.Keys)
+        {
+            try
+            {
+                forward.Cancel();
+                cut++;
+            }
+            catch (ObjectDisposedException)
+            {
+                // it ended meanwhile
+            }
+        }
+        return cut;
+    }
+
+    private sealed class Untrack(Action untrack) : IDisposable
+    {
+        public void Dispose() => untrack();
+    }
+
     internal async Task BeforeRequestAsync(string verb, string resource, CancellationToken cancellationToken)
     {
         var rules = _rules;

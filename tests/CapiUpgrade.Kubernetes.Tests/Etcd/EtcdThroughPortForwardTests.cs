@@ -91,6 +91,22 @@ public sealed class EtcdThroughPortForwardTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Forwards_the_API_server_breaks_are_opened_again_by_the_next_calls()
+    {
+        var etcd = await _access.Etcd.ConnectAsync(Key, CancellationToken.None);
+        await EtcdAdapterScenarios.AwaitHealthAsync(etcd, r => r.AllHealthy, "all healthy");
+        long Forwards() => Cluster.ApiServer.Requests.SnapshotOf(KubernetesClients.UserAgentProduct).GetValueOrDefault(("create", "pods/portforward"));
+        var before = Forwards();
+
+        Assert.Equal(3, Cluster.ApiServer.Faults.CutPortForwards());
+        var after = await EtcdAdapterScenarios.AwaitHealthAsync(etcd, r => r.AllHealthy, "all healthy again after the forwards broke");
+
+        Assert.Equal(3, after.Members.Count);
+        // Each member's connection was opened again through a new forward (a retry racing the close may open one more).
+        Assert.InRange(Forwards(), before + 3, before + 6);
+    }
+
+    [Fact]
     public async Task A_port_the_pod_does_not_serve_is_refused_with_the_kubelets_reason()
     {
         var workload = await _access.Workloads.GetAsync(Key, CancellationToken.None);

@@ -74,6 +74,7 @@ internal static class PortForward
                 }
             }
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            using var tracked = server.Faults.TrackForward(stop);
             var pumps = connections.Select((c, i) => c is null ? Task.CompletedTask : PumpToSocketAsync(c.GetStream(), socket, sendLock, (byte)(2 * i), stop.Token)).ToList();
             await PumpFromSocketAsync(socket, connections, stop.Token).ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
@@ -82,6 +83,7 @@ internal static class PortForward
         finally
         {
             foreach (var c in connections) c?.Dispose();
+            // Ended by either side, or cut (FaultInjector.CutPortForwards): the client sees the stream close.
             if (socket.State == WebSocketState.Open)
             {
                 try { await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None).ConfigureAwait(false); }
