@@ -30,16 +30,31 @@ public static class DemoCommand
         var from = new Option<string>("--from") { Description = "starting Kubernetes version", DefaultValueFactory = _ => "v1.29.4" };
         var to = new Option<string>("--to") { Description = "target Kubernetes version", DefaultValueFactory = _ => "v1.30.2" };
         var etcd = new Option<string>("--etcd") { Description = "auto (real etcd when installed), real or simulated", DefaultValueFactory = _ => "auto" };
+        var etcdAccess = new Option<string>("--etcd-access")
+        {
+            Description = "how the engine reaches etcd members: direct (their advertised client URLs) or port-forward (through each workload API server)",
+            DefaultValueFactory = _ => EtcdAccessNames.Direct,
+        };
         var command = new Command("demo", "Upgrade a simulated fleet's control planes concurrently and show what happened (workers and add-ons are not upgraded yet).")
         {
-            clusters, nodes, from, to, etcd,
+            clusters, nodes, from, to, etcd, etcdAccess,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(clusters), parse.GetValue(nodes), parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(etcd)!, ct));
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(clusters), parse.GetValue(nodes), parse.GetValue(from)!, parse.GetValue(to)!, parse.GetValue(etcd)!, parse.GetValue(etcdAccess)!, ct));
         return command;
     }
 
-    public static async Task<int> RunAsync(int clusterCount, int nodes, string from, string to, string etcdMode, CancellationToken ct)
+    public static async Task<int> RunAsync(int clusterCount, int nodes, string from, string to, string etcdMode, string etcdAccessName, CancellationToken ct)
     {
+        EtcdAccess etcdAccess;
+        try
+        {
+            etcdAccess = EtcdAccessNames.Parse(etcdAccessName, "--etcd-access");
+        }
+        catch (ArgumentException e)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return 2;
+        }
         var mode = etcdMode.ToLowerInvariant() switch
         {
             "real" => FleetEtcd.Real,
@@ -66,13 +81,13 @@ public static class DemoCommand
         var etcdWords = fleet.EtcdMode.ToString().Contains("Real", StringComparison.OrdinalIgnoreCase)
             ? "real etcd processes (etcd-server, TLS, client certificates)"
             : "the simulated etcd (etcd v3 gRPC over TLS, client certificates)";
-        AnsiConsole.MarkupLine($"etcd: {etcdWords}. Management API server: {fleet.ManagementUrl}");
+        AnsiConsole.MarkupLine($"etcd: {etcdWords}, reached {(etcdAccess == EtcdAccess.PortForward ? "through each workload API server's port-forward" : "directly")}. Management API server: {fleet.ManagementUrl}");
         var kubeconfig = Path.Combine(dir, "management.kubeconfig");
         await fleet.WriteKubeconfigAsync(kubeconfig, ct);
 
         var before = fleet.Clusters.ToDictionary(c => c.Key, c => (Version: c.Version, Members: fleet.Observer.Latest(c.Key)?.EtcdMembers ?? nodes));
         await using var registry = new ManagementClusterRegistry();
-        registry.Add(ManagementClusterAccess.FromKubeconfigFile(kubeconfig));
+        registry.Add(ManagementClusterAccess.FromKubeconfigFile(kubeconfig, options: KubernetesAccessOptions.Default with { EtcdAccess = etcdAccess }));
         var executors = new KubernetesStepExecutorFactory(registry);
         await using var engine = await EngineHost.StartAsync(EnginePersistenceOptions.SqliteFile(Path.Combine(dir, "journal.db")), ct: ct);
 
