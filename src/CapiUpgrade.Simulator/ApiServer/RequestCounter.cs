@@ -19,9 +19,9 @@ public sealed class RequestCounter
         Interlocked.Increment(ref _total);
     }
 
-    /// <summary>Requests with this verb on this resource ("machines.cluster.x-k8s.io", "pods"); null = any.</summary>
-    public long Count(string? verb = null, string? resource = null) =>
-        _counts.Where(p => (verb is null || p.Key.Verb == verb) && (resource is null || p.Key.Resource == resource)).Sum(p => p.Value);
+    /// <summary>Requests with this verb on this resource ("machines.cluster.x-k8s.io", "pods") from this User-Agent product (<see cref="AgentOf"/>); null = any.</summary>
+    public long Count(string? verb = null, string? resource = null, string? agent = null) =>
+        _counts.Where(p => (verb is null || p.Key.Verb == verb) && (resource is null || p.Key.Resource == resource) && (agent is null || p.Key.Agent == agent)).Sum(p => p.Value);
 
     /// <summary>Requests sent with this User-Agent product name (see <see cref="AgentOf"/>).</summary>
     public long ByAgent(string agent) => _counts.Where(p => p.Key.Agent == agent).Sum(p => p.Value);

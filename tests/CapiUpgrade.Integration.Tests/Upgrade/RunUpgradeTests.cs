@@ -48,7 +48,7 @@ public sealed class RunUpgradeTests(ITestOutputHelper output)
         Assert.True(exit == RunExitCodes.Succeeded, text);
         await UpgradeAssertions.AssertUpgradedAsync(f, c, "v1.30.2");
         // Every member the engine talked to, the three old and the three that joined, through its etcd pod.
-        var forwards = c.ApiServer.Requests.SnapshotOf(Kubernetes.Api.KubernetesClients.UserAgentProduct).GetValueOrDefault(("create", "pods/portforward"));
+        var forwards = c.ApiServer.Requests.Count("create", "pods/portforward", Kubernetes.Api.KubernetesClients.UserAgentProduct);
         Assert.True(forwards >= 6, $"{forwards} port-forwards through the workload API server; expected one per member connection, at least 6");
     }
 }

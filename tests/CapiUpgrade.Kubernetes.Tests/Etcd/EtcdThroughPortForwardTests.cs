@@ -34,6 +34,9 @@ public sealed class EtcdThroughPortForwardTests : IAsyncLifetime
 
     private ClusterKey Key => new(Cluster.Namespace, Cluster.Name);
 
+    /// <summary>Port-forwards the engine's client (its User-Agent) opened on the workload API server.</summary>
+    private long Forwards() => Cluster.ApiServer.Requests.Count("create", "pods/portforward", KubernetesClients.UserAgentProduct);
+
     [Fact]
     public async Task A_health_check_reaches_every_member_through_a_port_forward_to_its_pod()
     {
@@ -45,11 +48,10 @@ public sealed class EtcdThroughPortForwardTests : IAsyncLifetime
         Assert.Equal(3, report.Members.Count(m => !m.Member.IsLearner && m.Healthy));
         Assert.Equal(Cluster.InitialMachines.Order(), report.Members.Select(m => m.Member.Name).Order());
         // One forward per member connection, opened by the engine's client (its User-Agent) on the workload API server.
-        var forwards = Cluster.ApiServer.Requests.SnapshotOf(KubernetesClients.UserAgentProduct).GetValueOrDefault(("create", "pods/portforward"));
-        Assert.Equal(3, forwards);
+        Assert.Equal(3, Forwards());
         // The connections stay open: a second check opens none.
         await etcd.CheckHealthAsync(CancellationToken.None);
-        Assert.Equal(3, Cluster.ApiServer.Requests.SnapshotOf(KubernetesClients.UserAgentProduct).GetValueOrDefault(("create", "pods/portforward")));
+        Assert.Equal(3, Forwards());
     }
 
     [Fact]
@@ -95,7 +97,6 @@ public sealed class EtcdThroughPortForwardTests : IAsyncLifetime
     {
         var etcd = await _access.Etcd.ConnectAsync(Key, CancellationToken.None);
         await EtcdAdapterScenarios.AwaitHealthAsync(etcd, r => r.AllHealthy, "all healthy");
-        long Forwards() => Cluster.ApiServer.Requests.SnapshotOf(KubernetesClients.UserAgentProduct).GetValueOrDefault(("create", "pods/portforward"));
         var before = Forwards();
 
         Assert.Equal(3, Cluster.ApiServer.Faults.CutPortForwards());

@@ -51,7 +51,7 @@ internal static class PortForward
         {
             for (var i = 0; i < ports.Count; i++)
             {
-                var port = BitConverter.IsLittleEndian ? BitConverter.GetBytes((ushort)ports[i]) : [(byte)ports[i], (byte)(ports[i] >> 8)];
+                byte[] port = [(byte)ports[i], (byte)(ports[i] >> 8)]; // little-endian
                 await SendAsync(socket, sendLock, (byte)(2 * i), port, context.RequestAborted).ConfigureAwait(false);
                 await SendAsync(socket, sendLock, (byte)(2 * i + 1), port, context.RequestAborted).ConfigureAwait(false);
                 if (!served.Contains(ports[i]))
